@@ -1,0 +1,100 @@
+"""Protobuf <-> core types. JSON travels in *_json strings; bad JSON is InvalidInput, never {}."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from core.errors import InvalidInput
+from core.queue.models import Job, JobEvent
+from proto import llm_pb2 as pb
+
+
+def ts(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def parse_ts(name: str, value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name} is not an RFC 3339 timestamp: {value!r}") from None
+
+
+def parse_json(name: str, value: str, *, default: Any = None, object_only: bool = False) -> Any:
+    if not value:
+        return default
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} is not valid JSON: {exc}") from None
+    if object_only and not isinstance(parsed, dict):
+        raise InvalidInput(f"{name} must be a JSON object")
+    return parsed
+
+
+def dumps(value: Any) -> str:
+    return "" if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def job_to_pb(job: Job, *, with_lease: bool = False) -> pb.Job:
+    return pb.Job(
+        id=str(job.id),
+        kind=job.kind,
+        payload_json=dumps(job.payload),
+        priority=job.priority,
+        source=job.source or "",
+        status=job.status,
+        attempts=job.attempts,
+        max_attempts=job.max_attempts,
+        result_json=dumps(job.result),
+        error=job.error or "",
+        worker_id=job.worker_id or "",
+        queued_at=ts(job.queued_at),
+        started_at=ts(job.started_at),
+        finished_at=ts(job.finished_at),
+        updated_at=ts(job.updated_at),
+        deadline_at=ts(job.deadline_at),
+        lease_until=ts(job.lease_until),
+        provider=job.provider or "",
+        model=job.model or "",
+        device_id=job.device_id or "",
+        run_after=ts(job.run_after),
+        idempotency_key=job.idempotency_key or "",
+        lease_token=str(job.lease_token) if with_lease and job.lease_token else "",
+        cancel_requested=job.cancel_requested,
+        metrics_json=dumps(job.metrics),
+    )
+
+
+def event_to_pb(event: JobEvent, job: Job | None = None) -> pb.JobEvent:
+    message = pb.JobEvent(
+        id=event.id,
+        job_id=str(event.job_id),
+        type=event.type,
+        data_json=dumps(event.data),
+        created_at=ts(event.created_at),
+    )
+    if job is not None:
+        message.job.CopyFrom(job_to_pb(job))
+    return message
+
+
+def submit_fields(req: pb.SubmitJobRequest) -> dict[str, Any]:
+    """The fields of a SubmitJobRequest as JobCreate input (unset fields left to defaults)."""
+    fields: dict[str, Any] = {
+        "kind": req.kind,
+        "payload": parse_json("payload_json", req.payload_json, default={}, object_only=True),
+        "priority": req.priority,
+        "deadline_at": parse_ts("deadline_at", req.deadline_at),
+        "run_after": parse_ts("run_after", req.run_after),
+    }
+    if req.max_attempts:
+        fields["max_attempts"] = req.max_attempts
+    for name in ("source", "idempotency_key", "provider", "model", "device_id"):
+        if value := getattr(req, name):
+            fields[name] = value
+    return fields

@@ -1,0 +1,240 @@
+"""llmmcp.v1.Core over the queue service; errors translated to gRPC status codes here only."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from pydantic import ValidationError
+
+from core import errors
+from core.grpc.convert import dumps, event_to_pb, job_to_pb, parse_json, submit_fields, ts
+from core.queue.schemas import (
+    MAX_BATCH,
+    ClaimRequest,
+    CompleteRequest,
+    FailRequest,
+    HeartbeatRequest,
+    JobCreate,
+    WorkerRegister,
+)
+from core.queue.service import QueueService
+from core.queue.store import StoreUnavailable
+from proto import llm_pb2 as pb
+from proto import llm_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+_CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
+    (errors.NotFound, grpc.StatusCode.NOT_FOUND),
+    (errors.LeaseLost, grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.JobFinished, grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.Conflict, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.PayloadTooLarge, grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.Unauthorized, grpc.StatusCode.UNAUTHENTICATED),
+    (StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
+]
+
+R = TypeVar("R")
+
+
+def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or 'request'}: {e['msg']}"
+            for e in exc.errors()[:10]
+        )
+        return grpc.StatusCode.INVALID_ARGUMENT, problems
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return code, str(exc)
+    return grpc.StatusCode.INTERNAL, "internal error"
+
+
+def _translated(
+    method: Callable[..., Awaitable[R]],
+) -> Callable[..., Awaitable[R]]:
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> R:
+        try:
+            return await method(self, request, context)
+        except (errors.CoreError, ValidationError) as exc:
+            code, message = _status_of(exc)
+            await context.abort(code, message)
+            raise  # unreachable: abort raises
+
+    return wrapper
+
+
+def _complete_fields(req: pb.CompleteJobRequest) -> CompleteRequest:
+    return CompleteRequest(
+        worker_id=req.worker_id,
+        job_id=req.job_id,
+        lease_token=req.lease_token or None,
+        result=parse_json("result_json", req.result_json),
+        metrics=parse_json("metrics_json", req.metrics_json, object_only=True),
+    )
+
+
+class CoreServicer(pb_grpc.CoreServicer):
+    def __init__(self, queue: QueueService) -> None:
+        self._queue = queue
+
+    @_translated
+    async def SubmitJob(self, request: pb.SubmitJobRequest, context: Any) -> pb.SubmitJobResponse:
+        result = (await self._queue.submit([JobCreate(**submit_fields(request))]))[0]
+        return pb.SubmitJobResponse(
+            job_id=str(result.job.id), status=result.job.status, created=result.created
+        )
+
+    @_translated
+    async def SubmitJobs(
+        self, request: pb.SubmitJobsRequest, context: Any
+    ) -> pb.SubmitJobsResponse:
+        if not 1 <= len(request.jobs) <= MAX_BATCH:
+            raise errors.InvalidInput(f"a batch holds 1 to {MAX_BATCH} jobs")
+        creates = [JobCreate(**submit_fields(j)) for j in request.jobs]
+        results = await self._queue.submit(creates)
+        return pb.SubmitJobsResponse(
+            jobs=[
+                pb.SubmitJobResponse(job_id=str(r.job.id), status=r.job.status, created=r.created)
+                for r in results
+            ]
+        )
+
+    @_translated
+    async def GetJob(self, request: pb.GetJobRequest, context: Any) -> pb.Job:
+        return job_to_pb(await self._queue.get(request.job_id))
+
+    @_translated
+    async def CancelJob(self, request: pb.CancelJobRequest, context: Any) -> pb.Job:
+        return job_to_pb(await self._queue.cancel(request.job_id))
+
+    @_translated
+    async def ListJobs(self, request: pb.ListJobsRequest, context: Any) -> pb.ListJobsResponse:
+        limit = request.limit or 50
+        if not 1 <= limit <= 500:
+            raise errors.InvalidInput("limit must be between 1 and 500")
+        page = await self._queue.list_jobs(
+            status=request.status or None,
+            kind=request.kind or None,
+            source=request.source or None,
+            limit=limit,
+            cursor=request.cursor or None,
+        )
+        return pb.ListJobsResponse(
+            jobs=[job_to_pb(j) for j in page.jobs], next_cursor=page.next_cursor or ""
+        )
+
+    async def StreamJob(
+        self, request: pb.StreamJobRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.JobEvent]:
+        try:
+            async for event in self._queue.follow(
+                request.job_id, last_event_id=max(request.last_event_id, 0)
+            ):
+                if event is None:
+                    continue
+                final = await self._queue.get(event.job_id) if event.terminal else None
+                yield event_to_pb(event, final)
+        except (errors.CoreError, ValidationError) as exc:
+            code, message = _status_of(exc)
+            await context.abort(code, message)
+
+    @_translated
+    async def RegisterWorker(
+        self, request: pb.RegisterWorkerRequest, context: Any
+    ) -> pb.RegisterWorkerResponse:
+        w = request.worker
+        registration = WorkerRegister(
+            id=w.id,
+            name=w.name or None,
+            platform=w.platform or None,
+            arch=w.arch or None,
+            host=w.host or None,
+            tags=dict(w.tags),
+            kinds=list(w.kinds),
+        )
+        await self._queue.register_worker(registration)
+        return pb.RegisterWorkerResponse(ok=True, worker_id=registration.id)
+
+    @_translated
+    async def ClaimJob(self, request: pb.ClaimJobRequest, context: Any) -> pb.ClaimJobResponse:
+        claim = ClaimRequest(
+            worker_id=request.worker_id,
+            kinds=list(request.kinds),
+            lease_seconds=request.lease_seconds or 60,
+            max_jobs=request.max_jobs or 1,
+            wait_seconds=request.wait_seconds,
+        )
+        jobs = [job_to_pb(j, with_lease=True) for j in await self._queue.claim(claim)]
+        response = pb.ClaimJobResponse(found=bool(jobs), jobs=jobs)
+        if jobs:
+            response.job.CopyFrom(jobs[0])
+        return response
+
+    @_translated
+    async def Heartbeat(self, request: pb.HeartbeatRequest, context: Any) -> pb.HeartbeatResponse:
+        beat = await self._queue.heartbeat(
+            HeartbeatRequest(
+                worker_id=request.worker_id,
+                job_id=request.job_id,
+                lease_token=request.lease_token or None,
+                extend_seconds=request.extend_seconds or 60,
+            )
+        )
+        return pb.HeartbeatResponse(
+            ok=True, canceled=beat.canceled, lease_until=ts(beat.lease_until)
+        )
+
+    @_translated
+    async def CompleteJob(
+        self, request: pb.CompleteJobRequest, context: Any
+    ) -> pb.CompleteJobResponse:
+        status = await self._queue.complete(_complete_fields(request))
+        return pb.CompleteJobResponse(ok=True, status=status)
+
+    @_translated
+    async def CompleteJobs(
+        self, request: pb.CompleteJobsRequest, context: Any
+    ) -> pb.CompleteJobsResponse:
+        if not 1 <= len(request.jobs) <= MAX_BATCH:
+            raise errors.InvalidInput(f"a batch holds 1 to {MAX_BATCH} completions")
+        statuses = await self._queue.complete_many([_complete_fields(j) for j in request.jobs])
+        return pb.CompleteJobsResponse(
+            results=[pb.CompleteJobResponse(ok=s is not None, status=s or "") for s in statuses]
+        )
+
+    @_translated
+    async def FailJob(self, request: pb.FailJobRequest, context: Any) -> pb.FailJobResponse:
+        outcome = await self._queue.fail(
+            FailRequest(
+                worker_id=request.worker_id,
+                job_id=request.job_id,
+                lease_token=request.lease_token or None,
+                error=request.error or "unknown error",
+                metrics=parse_json("metrics_json", request.metrics_json, object_only=True),
+                retryable=request.retryable if request.HasField("retryable") else True,
+                release=request.release,
+            )
+        )
+        return pb.FailJobResponse(ok=True, status=outcome.status, run_after=ts(outcome.run_after))
+
+    @_translated
+    async def ReportMetrics(
+        self, request: pb.ReportMetricsRequest, context: Any
+    ) -> pb.ReportMetricsResponse:
+        metrics = parse_json("metrics_json", request.metrics_json, default={}, object_only=True)
+        log.info(
+            "worker metrics",
+            extra={
+                "worker_id": request.worker_id,
+                "device_id": request.device_id,
+                "metrics": dumps(metrics),
+            },
+        )
+        return pb.ReportMetricsResponse(ok=True)

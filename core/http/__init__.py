@@ -1,0 +1,1 @@
+"""Core's HTTP face (FastAPI): thin routers over the queue service."""

@@ -1,0 +1,31 @@
+"""Builds core's FastAPI application around an already started runtime."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from core.http import health, jobs, workers
+from core.http.body_limit import BodySizeLimit
+from core.http.errors import install_error_handlers
+
+if TYPE_CHECKING:
+    from core.runtime import CoreRuntime
+
+
+def create_app(runtime: CoreRuntime) -> FastAPI:
+    app = FastAPI(
+        title="llm-mcp core",
+        version="0.1.0",
+        description="Durable LLM job queue and router: submit jobs, follow them, run them.",
+    )
+    app.state.runtime = runtime
+    app.state.settings = runtime.settings
+    app.state.queue = runtime.queue
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(jobs.router)
+    app.include_router(workers.router)
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    return app

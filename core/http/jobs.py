@@ -1,0 +1,108 @@
+"""/v1/jobs: submit, read, list, stream, cancel."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from sse_starlette import EventSourceResponse
+
+from core.errors import InvalidInput
+from core.http.auth import ClientAuth
+from core.http.views import event_view, job_view
+from core.queue.models import STATUSES
+from core.queue.schemas import MAX_BATCH, JobCreate
+from core.queue.service import QueueService
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+def _queue(request: Request) -> QueueService:
+    return request.app.state.queue
+
+
+@router.post("", status_code=201, summary="Enqueue a job")
+async def submit_job(
+    body: JobCreate,
+    request: Request,
+    response: Response,
+    _auth: ClientAuth,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    """201 with the new job's id; 200 with the existing job for a known Idempotency-Key."""
+    if idempotency_key and not body.idempotency_key:
+        body = body.model_copy(update={"idempotency_key": idempotency_key})
+    result = (await _queue(request).submit([body]))[0]
+    if not result.created:
+        response.status_code = 200
+    return {"job_id": str(result.job.id), "status": result.job.status, "created": result.created}
+
+
+@router.post("/batch", status_code=201, summary="Enqueue several jobs in one transaction")
+async def submit_jobs(
+    body: Annotated[list[JobCreate], ...], request: Request, _auth: ClientAuth
+) -> dict[str, Any]:
+    if not 1 <= len(body) <= MAX_BATCH:
+        raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} jobs, not {len(body)}")
+    results = await _queue(request).submit(body)
+    return {
+        "jobs": [
+            {"job_id": str(r.job.id), "status": r.job.status, "created": r.created} for r in results
+        ]
+    }
+
+
+@router.get("", summary="List jobs, newest first")
+async def list_jobs(
+    request: Request,
+    _auth: ClientAuth,
+    status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
+    kind: Annotated[str | None, Query(max_length=100)] = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> dict[str, Any]:
+    page = await _queue(request).list_jobs(
+        status=status, kind=kind, source=source, limit=limit, cursor=cursor
+    )
+    return {"jobs": [job_view(j) for j in page.jobs], "next_cursor": page.next_cursor}
+
+
+@router.get("/{job_id}", summary="A job's status and result")
+async def get_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
+    return job_view(await _queue(request).get(job_id))
+
+
+@router.post("/{job_id}/cancel", summary="Cancel a job")
+async def cancel_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
+    return job_view(await _queue(request).cancel(job_id))
+
+
+@router.get("/{job_id}/stream", summary="Follow a job's events (SSE)")
+async def stream_job(
+    job_id: str,
+    request: Request,
+    _auth: ClientAuth,
+    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+) -> EventSourceResponse:
+    """Server-sent events: first `job` (current state), then each transition with its event id
+    (resume with Last-Event-ID); ends after done, error or canceled."""
+    queue = _queue(request)
+    job = await queue.get(job_id)  # 404 before the stream starts
+    events = queue.follow(job.id, last_event_id=last_event_id or 0)
+
+    async def frames() -> AsyncIterator[dict[str, Any]]:
+        yield {"event": "job", "data": json.dumps(job_view(job))}
+        async for event in events:
+            if event is None:
+                continue
+            final = await queue.get(job.id) if event.terminal else None
+            yield {
+                "id": str(event.id),
+                "event": event.type,
+                "data": json.dumps(event_view(event, final)),
+            }
+
+    return EventSourceResponse(frames(), ping=request.app.state.settings.sse_ping_seconds)

@@ -1,0 +1,1 @@
+"""The durable job queue: store (SQL), service (rules), maintenance loops."""

@@ -1,0 +1,329 @@
+-- Queries of the job queue (tables jobs, job_attempts, job_events).
+-- Every statement that moves a job writes its event in the same statement;
+-- the job_events trigger sends the one NOTIFY of the transaction.
+
+-- name: job_insert_many
+-- Inserts jobs (parallel arrays); idempotency-key duplicates are skipped, not returned.
+WITH input AS (
+    SELECT *
+      FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::text[], $6::int[],
+                  $7::timestamptz[], $8::text[], $9::timestamptz[], $10::text[], $11::text[],
+                  $12::text[])
+        AS t(id, kind, payload, priority, source, max_attempts, deadline_at, idempotency_key,
+             run_after, provider, model, device_id)
+), inserted AS (
+    INSERT INTO jobs (id, kind, payload, priority, source, max_attempts, deadline_at,
+                      idempotency_key, run_after, provider, model, device_id)
+    SELECT id, kind, payload, priority, source, max_attempts, deadline_at, idempotency_key,
+           coalesce(run_after, now()), provider, model, device_id
+      FROM input
+    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING *
+), events AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id, 'queued', jsonb_build_object('status', 'queued', 'kind', kind, 'priority', priority)
+      FROM inserted
+)
+SELECT * FROM inserted;
+
+-- name: job_get
+SELECT * FROM jobs WHERE id = $1;
+
+-- name: job_get_by_idempotency_keys
+SELECT * FROM jobs WHERE idempotency_key = ANY($1::text[]);
+
+-- name: job_list
+-- Newest first; keyset pagination on (queued_at, id); filters are optional.
+SELECT *
+  FROM jobs
+ WHERE ($1::text IS NULL OR status = $1)
+   AND ($2::text IS NULL OR kind = $2)
+   AND ($3::text IS NULL OR source = $3)
+   AND ($4::timestamptz IS NULL OR (queued_at, id) < ($4, $5::uuid))
+ ORDER BY queued_at DESC, id DESC
+ LIMIT $6;
+
+-- name: job_claim
+-- Claims up to $2 claimable jobs of kinds $1 for worker $4, leased for $3 seconds.
+WITH picked AS (
+    SELECT id
+      FROM jobs
+     WHERE status = 'queued'
+       AND kind = ANY($1::text[])
+       AND run_after <= now()
+       AND (deadline_at IS NULL OR deadline_at > now())
+     ORDER BY priority DESC, queued_at
+     LIMIT $2
+       FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE jobs j
+       SET status = 'running',
+           attempts = j.attempts + 1,
+           lease_until = now() + make_interval(secs => $3),
+           lease_token = gen_random_uuid(),
+           worker_id = $4,
+           started_at = now(),
+           updated_at = now()
+      FROM picked p
+     WHERE j.id = p.id
+    RETURNING j.*
+), attempts AS (
+    INSERT INTO job_attempts (job_id, attempt, worker_id, lease_token)
+    SELECT id, attempts, worker_id, lease_token FROM claimed
+), events AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id, 'running',
+           jsonb_build_object('status', 'running', 'attempt', attempts, 'worker_id', worker_id)
+      FROM claimed
+)
+SELECT * FROM claimed ORDER BY priority DESC, queued_at;
+
+-- name: job_next_run_after
+-- Seconds until the next queued job of kinds $1 becomes claimable (NULL when none is queued).
+SELECT extract(epoch FROM min(run_after) - now())::float8 AS wait_seconds
+  FROM jobs
+ WHERE status = 'queued'
+   AND kind = ANY($1::text[])
+   AND (deadline_at IS NULL OR deadline_at > now());
+
+-- name: job_heartbeat
+-- Extends the lease of a job running under ($2 worker, $3 lease token); ends it when canceled.
+WITH beat AS (
+    UPDATE jobs
+       SET lease_until = CASE WHEN cancel_requested THEN NULL
+                              ELSE now() + make_interval(secs => $4) END,
+           status = CASE WHEN cancel_requested THEN 'canceled' ELSE status END,
+           finished_at = CASE WHEN cancel_requested THEN now() ELSE finished_at END,
+           updated_at = now()
+     WHERE id = $1
+       AND status = 'running'
+       AND worker_id = $2
+       AND ($3::uuid IS NULL OR lease_token = $3)
+    RETURNING id, status, lease_until, lease_token, attempts
+), attempts AS (
+    UPDATE job_attempts a
+       SET finished_at = now(), outcome = 'canceled'
+      FROM beat b
+     WHERE b.status = 'canceled' AND a.job_id = b.id AND a.lease_token = b.lease_token
+), events AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id, 'canceled', jsonb_build_object('status', 'canceled', 'attempt', attempts)
+      FROM beat
+     WHERE status = 'canceled'
+)
+SELECT * FROM beat;
+
+-- name: job_complete_many
+-- Finishes jobs (parallel arrays) still running under their worker and lease token.
+WITH input AS (
+    SELECT *
+      FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::jsonb[], $5::jsonb[])
+        AS t(id, worker_id, lease_token, result, metrics)
+), finished AS (
+    UPDATE jobs j
+       SET status = CASE WHEN j.cancel_requested THEN 'canceled' ELSE 'done' END,
+           result = i.result,
+           metrics = i.metrics,
+           lease_until = NULL,
+           finished_at = now(),
+           updated_at = now()
+      FROM input i
+     WHERE j.id = i.id
+       AND j.status = 'running'
+       AND j.worker_id = i.worker_id
+       AND (i.lease_token IS NULL OR j.lease_token = i.lease_token)
+    RETURNING j.id, j.status, j.lease_token, j.attempts
+), attempts AS (
+    UPDATE job_attempts a
+       SET finished_at = now(), outcome = f.status
+      FROM finished f
+     WHERE a.job_id = f.id AND a.lease_token = f.lease_token
+), events AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id, status, jsonb_build_object('status', status, 'attempt', attempts)
+      FROM finished
+)
+SELECT id, status FROM finished;
+
+-- name: job_fail
+-- Fails a job running under ($2 worker, $3 lease token): back to queued after $7 seconds while
+-- retryable ($6) and attempts remain, else error. $8 = release: back to queued now, the attempt
+-- not counted.
+WITH current AS (
+    SELECT id,
+           CASE WHEN cancel_requested THEN 'canceled'
+                WHEN $8::bool THEN 'queued'
+                WHEN $6::bool AND attempts < max_attempts
+                     AND (deadline_at IS NULL OR deadline_at > now() + make_interval(secs => $7))
+                     THEN 'queued'
+                ELSE 'error' END AS next_status
+      FROM jobs
+     WHERE id = $1
+       AND status = 'running'
+       AND worker_id = $2
+       AND ($3::uuid IS NULL OR lease_token = $3)
+       FOR UPDATE
+), failed AS (
+    UPDATE jobs j
+       SET status = c.next_status,
+           attempts = CASE WHEN $8::bool AND c.next_status = 'queued' THEN j.attempts - 1
+                           ELSE j.attempts END,
+           error = $4,
+           metrics = $5,
+           run_after = CASE WHEN c.next_status <> 'queued' THEN j.run_after
+                            WHEN $8::bool THEN now()
+                            ELSE now() + make_interval(secs => $7) END,
+           lease_until = NULL,
+           finished_at = CASE WHEN c.next_status = 'queued' THEN NULL ELSE now() END,
+           updated_at = now()
+      FROM current c
+     WHERE j.id = c.id
+    RETURNING j.id, j.status, j.run_after, j.lease_token, j.attempts
+), attempts AS (
+    UPDATE job_attempts a
+       SET finished_at = now(),
+           outcome = CASE WHEN $8::bool THEN 'released' ELSE 'failed' END,
+           error = $4
+      FROM failed f
+     WHERE a.job_id = f.id AND a.lease_token = f.lease_token
+), events AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id,
+           CASE WHEN status = 'queued' THEN 'retry' ELSE status END,
+           jsonb_build_object('status', status, 'error', $4::text, 'attempt', attempts,
+                              'run_after', run_after, 'released', $8::bool)
+      FROM failed
+)
+SELECT * FROM failed;
+
+-- name: job_cancel
+-- Ends a queued job now; marks a running one so its worker's next heartbeat ends it.
+WITH canceled AS (
+    UPDATE jobs
+       SET status = CASE WHEN status = 'queued' THEN 'canceled' ELSE status END,
+           finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+           cancel_requested = true,
+           updated_at = now()
+     WHERE id = $1
+       AND (status = 'queued' OR (status = 'running' AND NOT cancel_requested))
+    RETURNING *
+), events AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id,
+           CASE WHEN status = 'canceled' THEN 'canceled' ELSE 'cancel_requested' END,
+           jsonb_build_object('status', status)
+      FROM canceled
+)
+SELECT * FROM canceled;
+
+-- name: job_requeue_expired_leases
+-- Returns running jobs whose lease expired to queued (or error when attempts are exhausted);
+-- safe to run concurrently: rows are locked, the lease re-checked in the same statement.
+WITH expired AS (
+    SELECT id,
+           CASE WHEN cancel_requested THEN 'canceled'
+                WHEN attempts >= max_attempts THEN 'error'
+                ELSE 'queued' END AS next_status
+      FROM jobs
+     WHERE status = 'running' AND lease_until < now()
+     ORDER BY lease_until
+     LIMIT $1
+       FOR UPDATE SKIP LOCKED
+), swept AS (
+    UPDATE jobs j
+       SET status = e.next_status,
+           error = CASE WHEN e.next_status = 'error'
+                        THEN 'lease expired; attempts exhausted (' || j.attempts || ')'
+                        ELSE 'lease expired' END,
+           lease_until = NULL,
+           run_after = now(),
+           finished_at = CASE WHEN e.next_status = 'queued' THEN NULL ELSE now() END,
+           updated_at = now()
+      FROM expired e
+     WHERE j.id = e.id AND j.status = 'running' AND j.lease_until < now()
+    RETURNING j.id, j.status, j.lease_token, j.attempts, j.error
+), attempts AS (
+    UPDATE job_attempts a
+       SET finished_at = now(), outcome = 'lease_expired'
+      FROM swept s
+     WHERE a.job_id = s.id AND a.lease_token = s.lease_token
+), events AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id,
+           CASE WHEN status = 'queued' THEN 'retry' ELSE status END,
+           jsonb_build_object('status', status, 'error', error, 'attempt', attempts)
+      FROM swept
+)
+SELECT count(*) FROM swept;
+
+-- name: job_fail_past_deadline
+-- Ends queued and running jobs whose deadline passed as error "deadline exceeded".
+WITH late AS (
+    SELECT id
+      FROM jobs
+     WHERE status IN ('queued', 'running') AND deadline_at < now()
+     LIMIT $1
+       FOR UPDATE SKIP LOCKED
+), ended AS (
+    UPDATE jobs j
+       SET status = 'error',
+           error = 'deadline exceeded',
+           lease_until = NULL,
+           finished_at = now(),
+           updated_at = now()
+      FROM late l
+     WHERE j.id = l.id AND j.status IN ('queued', 'running') AND j.deadline_at < now()
+    RETURNING j.id, j.lease_token, j.attempts
+), attempts AS (
+    UPDATE job_attempts a
+       SET finished_at = now(), outcome = 'deadline_exceeded'
+      FROM ended e
+     WHERE a.job_id = e.id AND a.lease_token = e.lease_token AND a.finished_at IS NULL
+), events AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id, 'error',
+           jsonb_build_object('status', 'error', 'error', 'deadline exceeded', 'attempt', attempts)
+      FROM ended
+)
+SELECT count(*) FROM ended;
+
+-- name: job_delete_finished_before
+-- Deletes up to $2 finished jobs older than $1 seconds (attempts and events go with them).
+WITH doomed AS (
+    SELECT id
+      FROM jobs
+     WHERE status IN ('done', 'error', 'canceled')
+       AND finished_at < now() - make_interval(secs => $1)
+     LIMIT $2
+       FOR UPDATE SKIP LOCKED
+)
+DELETE FROM jobs j USING doomed d WHERE j.id = d.id;
+
+-- name: job_attempt_list
+SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY attempt, id;
+
+-- name: job_event_list_after
+SELECT * FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id;
+
+-- name: job_event_list_in_range
+-- Events with ids in [$1, $2] of the jobs $3 (what one NOTIFY announced).
+SELECT * FROM job_events WHERE id BETWEEN $1 AND $2 AND job_id = ANY($3::uuid[]) ORDER BY id;
+
+-- name: job_event_insert_progress
+INSERT INTO job_events (job_id, type, data)
+SELECT id, 'progress', $3::jsonb
+  FROM jobs
+ WHERE id = $1 AND status = 'running' AND ($2::uuid IS NULL OR lease_token = $2)
+RETURNING id;
+
+-- name: worker_upsert
+INSERT INTO workers (id, name, platform, arch, host, tags, kinds)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (id) DO UPDATE
+   SET name = EXCLUDED.name, platform = EXCLUDED.platform, arch = EXCLUDED.arch,
+       host = EXCLUDED.host, tags = EXCLUDED.tags, kinds = EXCLUDED.kinds, last_seen_at = now()
+RETURNING *;
+
+-- name: worker_list_live
+-- Workers seen within the last $1 seconds.
+SELECT * FROM workers WHERE last_seen_at > now() - make_interval(secs => $1) ORDER BY id;

@@ -1,0 +1,142 @@
+"""What the queue stores and hands out, as plain frozen dataclasses built from rows."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+QUEUED, RUNNING, DONE, ERROR, CANCELED = "queued", "running", "done", "error", "canceled"
+STATUSES = (QUEUED, RUNNING, DONE, ERROR, CANCELED)
+TERMINAL_STATUSES = frozenset({DONE, ERROR, CANCELED})
+# Event types that end a job's stream.
+TERMINAL_EVENTS = TERMINAL_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: uuid.UUID
+    kind: str
+    payload: dict[str, Any]
+    priority: int
+    source: str | None
+    status: str
+    attempts: int
+    max_attempts: int
+    lease_until: datetime | None
+    lease_token: uuid.UUID | None
+    deadline_at: datetime | None
+    run_after: datetime
+    worker_id: str | None
+    result: Any
+    metrics: Any
+    error: str | None
+    idempotency_key: str | None
+    provider: str | None
+    model: str | None
+    device_id: str | None
+    cancel_requested: bool
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Job:
+        return cls(**{name: row[name] for name in _JOB_FIELDS})
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+_JOB_FIELDS = tuple(Job.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to enqueue, already validated."""
+
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    priority: int = 0
+    source: str | None = None
+    max_attempts: int = 3
+    deadline_at: datetime | None = None
+    idempotency_key: str | None = None
+    run_after: datetime | None = None
+    provider: str | None = None
+    model: str | None = None
+    device_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    job: Job
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    id: int
+    job_id: uuid.UUID
+    type: str
+    data: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> JobEvent:
+        return cls(
+            id=row["id"],
+            job_id=row["job_id"],
+            type=row["type"],
+            data=row["data"],
+            created_at=row["created_at"],
+        )
+
+    @property
+    def terminal(self) -> bool:
+        return self.type in TERMINAL_EVENTS
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """One worker's report that a job finished."""
+
+    job_id: uuid.UUID
+    worker_id: str
+    lease_token: uuid.UUID | None
+    result: Any
+    metrics: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatResult:
+    lease_until: datetime | None
+    canceled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FailResult:
+    status: str
+    run_after: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRegistration:
+    id: str
+    name: str | None = None
+    platform: str | None = None
+    arch: str | None = None
+    host: str | None = None
+    tags: dict[str, Any] = field(default_factory=dict)
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    jobs: list[Job]
+    next_cursor: str | None

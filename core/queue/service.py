@@ -1,0 +1,311 @@
+"""The queue's rules: what HTTP and gRPC both call. No SQL here (see store.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.errors import IdempotencyConflict, InvalidInput, JobFinished, JobNotFound, LeaseLost
+from core.events.hub import RESYNC, EventHub
+from core.queue.backoff import retry_delay
+from core.queue.models import (
+    CANCELED,
+    Completion,
+    FailResult,
+    HeartbeatResult,
+    Job,
+    JobEvent,
+    JobPage,
+    NewJob,
+    SubmitResult,
+    WorkerRegistration,
+)
+from core.queue.schemas import (
+    ClaimRequest,
+    CompleteRequest,
+    FailRequest,
+    HeartbeatRequest,
+    JobCreate,
+    ProgressRequest,
+    WorkerRegister,
+)
+from core.queue.store import JobStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    retry_base_seconds: float = 1.0
+    retry_cap_seconds: float = 300.0
+    # A stream with nothing new re-reads the database this often, in case a notification was lost.
+    stream_resync_seconds: float = 15.0
+
+
+def parse_job_id(value: str | uuid.UUID) -> uuid.UUID:
+    """Raises JobNotFound for anything that is not a job id."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise JobNotFound(value) from None
+
+
+def parse_lease_token(value: str | None) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInput(f"lease_token {value!r} is not a lease token") from None
+
+
+def encode_cursor(job: Job) -> str:
+    raw = f"{job.queued_at.isoformat()}|{job.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        at, _, job_id = raw.partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(job_id)
+    except ValueError:
+        raise InvalidInput("cursor is not one this server handed out") from None
+
+
+class QueueService:
+    def __init__(self, store: JobStore, hub: EventHub, config: QueueConfig | None = None) -> None:
+        self._store = store
+        self._hub = hub
+        self._config = config or QueueConfig()
+
+    # -- clients -----------------------------------------------------------------
+
+    async def submit(self, requests: Sequence[JobCreate]) -> list[SubmitResult]:
+        """Enqueues jobs; a known idempotency key answers with the existing job (created=False).
+
+        Raises IdempotencyConflict when a key is reused for a different kind or payload.
+        """
+        new = [NewJob(**r.model_dump()) for r in requests]
+        inserted = await self._store.insert_jobs(new)
+        if inserted:
+            self._hub.claimers.wake(frozenset(j.kind for j in inserted))
+        by_key = {j.idempotency_key: j for j in inserted if j.idempotency_key}
+        missing = [n.idempotency_key for n in new if n.idempotency_key not in by_key]
+        existing = await self._store.get_by_idempotency_keys(missing) if missing else {}
+        results: list[SubmitResult] = []
+        fresh = iter(j for j in inserted if not j.idempotency_key)
+        for n in new:
+            if n.idempotency_key is None:
+                results.append(SubmitResult(next(fresh), created=True))
+            elif n.idempotency_key in by_key:
+                results.append(SubmitResult(by_key[n.idempotency_key], created=True))
+            else:
+                job = existing[n.idempotency_key]
+                if job.kind != n.kind or job.payload != n.payload:
+                    raise IdempotencyConflict(
+                        f"idempotency key {n.idempotency_key!r} was used for job {job.id} "
+                        "with a different kind or payload"
+                    )
+                results.append(SubmitResult(job, created=False))
+        return results
+
+    async def get(self, job_id: str | uuid.UUID) -> Job:
+        job_uuid = parse_job_id(job_id)
+        job = await self._store.get(job_uuid)
+        if job is None:
+            raise JobNotFound(job_id)
+        return job
+
+    async def list_jobs(
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        source: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> JobPage:
+        after = decode_cursor(cursor) if cursor else None
+        jobs = await self._store.list(
+            status=status, kind=kind, source=source, after=after, limit=limit + 1
+        )
+        more = len(jobs) > limit
+        jobs = jobs[:limit]
+        return JobPage(jobs=jobs, next_cursor=encode_cursor(jobs[-1]) if more else None)
+
+    async def cancel(self, job_id: str | uuid.UUID) -> Job:
+        """Queued: canceled now. Running: canceled at its worker's next heartbeat.
+
+        Canceling a canceled job answers with it; a done or failed job raises JobFinished.
+        """
+        job_uuid = parse_job_id(job_id)
+        job = await self._store.cancel(job_uuid)
+        if job is not None:
+            return job
+        job = await self.get(job_uuid)
+        if job.status == CANCELED or job.cancel_requested:
+            return job
+        raise JobFinished(f"job {job.id} already finished with status {job.status}")
+
+    async def events_after(self, job_id: uuid.UUID, after_id: int) -> list[JobEvent]:
+        return await self._store.events_after(job_id, after_id)
+
+    async def follow(
+        self, job_id: str | uuid.UUID, *, last_event_id: int = 0
+    ) -> AsyncIterator[JobEvent | None]:
+        """The job's events after `last_event_id`, then live ones; ends after the terminal event.
+
+        Yields None when nothing happened for a while (a moment to send a keep-alive).
+        Raises JobNotFound before yielding anything for an unknown job.
+        """
+        job = await self.get(job_id)
+        with self._hub.subscribe(job.id) as queue:
+            last = last_event_id
+            backlog = await self._store.events_after(job.id, last)
+            while True:
+                for event in backlog:
+                    if event.id <= last:
+                        continue
+                    last = event.id
+                    yield event
+                    if event.terminal:
+                        return
+                try:
+                    item = await asyncio.wait_for(
+                        queue.get(), timeout=self._config.stream_resync_seconds
+                    )
+                except TimeoutError:
+                    yield None
+                    item = RESYNC
+                if item is RESYNC:
+                    backlog = await self._store.events_after(job.id, last)
+                else:
+                    backlog = [item]
+
+    # -- workers -----------------------------------------------------------------
+
+    async def register_worker(self, request: WorkerRegister) -> None:
+        await self._store.upsert_worker(WorkerRegistration(**request.model_dump()))
+
+    async def live_workers(self, *, seen_within_seconds: float = 90.0) -> list[dict[str, Any]]:
+        return await self._store.live_workers(seen_within_seconds=seen_within_seconds)
+
+    async def claim(self, request: ClaimRequest) -> list[Job]:
+        """Claims up to max_jobs jobs, long-polling up to wait_seconds for the first one.
+
+        The wait is woken by new work of these kinds (this replica's submissions at
+        once, other replicas' through NOTIFY) or when a delayed retry becomes due.
+        """
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + request.wait_seconds
+        kinds = frozenset(request.kinds)
+        while True:
+            with self._hub.claimers.waiting(kinds) as woken:
+                jobs = await self._store.claim(
+                    worker_id=request.worker_id,
+                    kinds=request.kinds,
+                    lease_seconds=request.lease_seconds,
+                    max_jobs=request.max_jobs,
+                )
+                remaining = give_up_at - loop.time()
+                if jobs or remaining <= 0:
+                    return jobs
+                due_in = await self._store.seconds_until_claimable(request.kinds)
+                timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
+                try:
+                    await asyncio.wait_for(woken.wait(), timeout)
+                except TimeoutError:
+                    pass
+
+    async def heartbeat(self, request: HeartbeatRequest) -> HeartbeatResult:
+        """Extends the lease; `canceled` tells the worker to stop. Raises LeaseLost/JobNotFound."""
+        job_id = parse_job_id(request.job_id)
+        row = await self._store.heartbeat(
+            job_id=job_id,
+            worker_id=request.worker_id,
+            lease_token=parse_lease_token(request.lease_token),
+            extend_seconds=request.extend_seconds,
+        )
+        if row is None:
+            raise await self._lease_error(job_id, request.worker_id)
+        return HeartbeatResult(lease_until=row["lease_until"], canceled=row["status"] == CANCELED)
+
+    async def complete(self, request: CompleteRequest) -> str:
+        """Finishes the job; returns its status (done, or canceled when a cancel came first)."""
+        status = (await self.complete_many([request]))[0]
+        if status is None:
+            raise await self._lease_error(parse_job_id(request.job_id), request.worker_id)
+        return status
+
+    async def complete_many(self, requests: Sequence[CompleteRequest]) -> list[str | None]:
+        """One status per request, None where the lease was not held (that item changed nothing)."""
+        completions = [
+            Completion(
+                job_id=parse_job_id(r.job_id),
+                worker_id=r.worker_id,
+                lease_token=parse_lease_token(r.lease_token),
+                result=r.result,
+                metrics=r.metrics,
+            )
+            for r in requests
+        ]
+        statuses = await self._store.complete_many(completions)
+        return [statuses.get(c.job_id) for c in completions]
+
+    async def fail(self, request: FailRequest) -> FailResult:
+        """Retry later (status queued) while retryable and attempts remain, else error."""
+        job_id = parse_job_id(request.job_id)
+        job = await self._store.get(job_id)
+        if job is None:
+            raise JobNotFound(job_id)
+        delay = retry_delay(
+            max(job.attempts, 1),
+            base_seconds=self._config.retry_base_seconds,
+            cap_seconds=self._config.retry_cap_seconds,
+        )
+        row = await self._store.fail(
+            job_id=job_id,
+            worker_id=request.worker_id,
+            lease_token=parse_lease_token(request.lease_token),
+            error=request.error,
+            metrics=request.metrics,
+            retryable=request.retryable,
+            retry_delay=delay,
+            release=request.release,
+        )
+        if row is None:
+            raise await self._lease_error(job_id, request.worker_id)
+        if row["status"] == "queued":
+            self._hub.claimers.wake(frozenset({job.kind}))
+        return FailResult(
+            status=row["status"], run_after=row["run_after"] if row["status"] == "queued" else None
+        )
+
+    async def add_progress(self, request: ProgressRequest) -> int:
+        job_id = parse_job_id(request.job_id)
+        event_id = await self._store.add_progress(
+            job_id=job_id, lease_token=parse_lease_token(request.lease_token), data=request.data
+        )
+        if event_id is None:
+            raise await self._lease_error(job_id, request.worker_id)
+        return event_id
+
+    async def _lease_error(self, job_id: uuid.UUID, worker_id: str) -> Exception:
+        job = await self._store.get(job_id)
+        if job is None:
+            return JobNotFound(job_id)
+        if job.status == "running":
+            return LeaseLost(
+                f"job {job_id} is running under another lease (worker {job.worker_id}); "
+                f"worker {worker_id} must drop it"
+            )
+        return LeaseLost(f"job {job_id} is {job.status}; worker {worker_id} holds no lease on it")

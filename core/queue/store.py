@@ -1,0 +1,227 @@
+"""All SQL of the job queue. The only module of the queue that imports asyncpg.
+
+Returns our types (core.queue.models) and raises our errors (core.errors);
+driver errors are translated here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from core.db.queries import load_queries
+from core.errors import CoreError, InvalidInput
+from core.queue.models import Completion, Job, JobEvent, NewJob, WorkerRegistration
+
+Q = load_queries(Path(__file__).with_name("jobs.sql"))
+
+
+class StoreUnavailable(CoreError):
+    code = "database_unavailable"
+
+
+@contextlib.contextmanager
+def _translated() -> Any:
+    try:
+        yield
+    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+        raise InvalidInput(str(exc).splitlines()[0]) from exc
+    except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
+        raise StoreUnavailable(f"database unavailable: {exc}") from exc
+
+
+class JobStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @contextlib.asynccontextmanager
+    async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
+        with _translated():
+            async with self._pool.acquire() as conn:
+                yield conn
+
+    async def insert_jobs(self, jobs: Sequence[NewJob]) -> list[Job]:
+        """Inserts jobs; ones whose idempotency key already exists are skipped (not returned)."""
+        ids = [uuid.uuid4() for _ in jobs]
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                Q["job_insert_many"],
+                ids,
+                [j.kind for j in jobs],
+                [j.payload for j in jobs],
+                [j.priority for j in jobs],
+                [j.source for j in jobs],
+                [j.max_attempts for j in jobs],
+                [j.deadline_at for j in jobs],
+                [j.idempotency_key for j in jobs],
+                [j.run_after for j in jobs],
+                [j.provider for j in jobs],
+                [j.model for j in jobs],
+                [j.device_id for j in jobs],
+            )
+        by_id = {r["id"]: Job.from_row(r) for r in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    async def get(self, job_id: uuid.UUID) -> Job | None:
+        async with self._conn() as conn:
+            row = await conn.fetchrow(Q["job_get"], job_id)
+        return Job.from_row(row) if row else None
+
+    async def get_by_idempotency_keys(self, keys: Sequence[str]) -> dict[str, Job]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(Q["job_get_by_idempotency_keys"], list(keys))
+        return {r["idempotency_key"]: Job.from_row(r) for r in rows}
+
+    async def list(
+        self,
+        *,
+        status: str | None,
+        kind: str | None,
+        source: str | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[Job]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                Q["job_list"],
+                status,
+                kind,
+                source,
+                after[0] if after else None,
+                after[1] if after else None,
+                limit,
+            )
+        return [Job.from_row(r) for r in rows]
+
+    async def claim(
+        self, *, worker_id: str, kinds: Sequence[str], lease_seconds: float, max_jobs: int
+    ) -> list[Job]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                Q["job_claim"], list(kinds), max_jobs, float(lease_seconds), worker_id
+            )
+        return [Job.from_row(r) for r in rows]
+
+    async def seconds_until_claimable(self, kinds: Sequence[str]) -> float | None:
+        """Seconds until the next queued job of these kinds may be claimed; None when none."""
+        async with self._conn() as conn:
+            return await conn.fetchval(Q["job_next_run_after"], list(kinds))
+
+    async def heartbeat(
+        self,
+        *,
+        job_id: uuid.UUID,
+        worker_id: str,
+        lease_token: uuid.UUID | None,
+        extend_seconds: float,
+    ) -> asyncpg.Record | None:
+        """The job's (status, lease_until) after the beat; None when the lease is not held."""
+        async with self._conn() as conn:
+            return await conn.fetchrow(
+                Q["job_heartbeat"], job_id, worker_id, lease_token, float(extend_seconds)
+            )
+
+    async def complete_many(self, completions: Sequence[Completion]) -> dict[uuid.UUID, str]:
+        """Finishes the jobs whose lease is still held; returns {job_id: new status} for those."""
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                Q["job_complete_many"],
+                [c.job_id for c in completions],
+                [c.worker_id for c in completions],
+                [c.lease_token for c in completions],
+                [c.result for c in completions],
+                [c.metrics for c in completions],
+            )
+        return {r["id"]: r["status"] for r in rows}
+
+    async def fail(
+        self,
+        *,
+        job_id: uuid.UUID,
+        worker_id: str,
+        lease_token: uuid.UUID | None,
+        error: str,
+        metrics: Any,
+        retryable: bool,
+        retry_delay: float,
+        release: bool,
+    ) -> asyncpg.Record | None:
+        """The job's (status, run_after) after the failure; None when the lease is not held."""
+        async with self._conn() as conn:
+            return await conn.fetchrow(
+                Q["job_fail"],
+                job_id,
+                worker_id,
+                lease_token,
+                error,
+                metrics,
+                retryable,
+                float(retry_delay),
+                release,
+            )
+
+    async def cancel(self, job_id: uuid.UUID) -> Job | None:
+        """The job after the cancel; None when it was not queued or running (or is unknown)."""
+        async with self._conn() as conn:
+            row = await conn.fetchrow(Q["job_cancel"], job_id)
+        return Job.from_row(row) if row else None
+
+    async def requeue_expired_leases(self, *, batch: int) -> int:
+        async with self._conn() as conn:
+            return await conn.fetchval(Q["job_requeue_expired_leases"], batch)
+
+    async def fail_past_deadline(self, *, batch: int) -> int:
+        async with self._conn() as conn:
+            return await conn.fetchval(Q["job_fail_past_deadline"], batch)
+
+    async def delete_finished_before(self, *, age_seconds: float, batch: int) -> int:
+        async with self._conn() as conn:
+            status = await conn.execute(Q["job_delete_finished_before"], float(age_seconds), batch)
+        return int(status.split()[-1])
+
+    async def attempts(self, job_id: uuid.UUID) -> list[dict[str, Any]]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(Q["job_attempt_list"], job_id)
+        return [dict(r) for r in rows]
+
+    async def events_after(self, job_id: uuid.UUID, after_id: int) -> list[JobEvent]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(Q["job_event_list_after"], job_id, after_id)
+        return [JobEvent.from_row(r) for r in rows]
+
+    async def events_in_range(
+        self, first_id: int, last_id: int, job_ids: Sequence[uuid.UUID]
+    ) -> list[JobEvent]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(Q["job_event_list_in_range"], first_id, last_id, list(job_ids))
+        return [JobEvent.from_row(r) for r in rows]
+
+    async def add_progress(
+        self, *, job_id: uuid.UUID, lease_token: uuid.UUID | None, data: dict[str, Any]
+    ) -> int | None:
+        async with self._conn() as conn:
+            return await conn.fetchval(Q["job_event_insert_progress"], job_id, lease_token, data)
+
+    async def upsert_worker(self, worker: WorkerRegistration) -> None:
+        async with self._conn() as conn:
+            await conn.execute(
+                Q["worker_upsert"],
+                worker.id,
+                worker.name,
+                worker.platform,
+                worker.arch,
+                worker.host,
+                worker.tags,
+                list(worker.kinds),
+            )
+
+    async def live_workers(self, *, seen_within_seconds: float) -> list[dict[str, Any]]:
+        async with self._conn() as conn:
+            rows = await conn.fetch(Q["worker_list_live"], float(seen_within_seconds))
+        return [dict(r) for r in rows]

@@ -1,0 +1,189 @@
+"""Core's process: pool, schema, event hub, maintenance loops, and the HTTP + gRPC servers.
+
+`running_core(settings)` starts everything in the current event loop and stops
+it on exit; `llm-mcp core` and the tests both use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import grpc
+import uvicorn
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from core.db.migrate import apply_schema
+from core.db.pool import connect, create_pool
+from core.events.hub import EventHub
+from core.grpc.auth import BearerTokenInterceptor
+from core.grpc.servicer import CoreServicer
+from core.http.app import create_app
+from core.http.auth import client_token, worker_token
+from core.maintenance.lease_sweeper import LeaseSweeper, SweeperConfig
+from core.maintenance.retention import RetentionCleaner, RetentionConfig
+from core.queue.service import QueueConfig, QueueService
+from core.queue.store import JobStore
+from core.settings import CoreSettings
+from proto import llm_pb2, llm_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+class CoreRuntime:
+    """Everything core holds for its lifetime; HTTP and gRPC both read from it."""
+
+    def __init__(self, settings: CoreSettings, pool: asyncpg.Pool) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.store = JobStore(pool)
+        self.hub = EventHub(lambda: connect(settings.database_url), self.store)
+        self.queue = QueueService(
+            self.store,
+            self.hub,
+            QueueConfig(
+                retry_base_seconds=settings.retry_base_seconds,
+                retry_cap_seconds=settings.retry_cap_seconds,
+            ),
+        )
+        self.sweeper = LeaseSweeper(
+            self.store, SweeperConfig(interval_seconds=settings.sweep_interval)
+        )
+        self.retention = RetentionCleaner(
+            self.store,
+            RetentionConfig(
+                retention_days=settings.job_retention_days,
+                interval_seconds=settings.retention_interval,
+            ),
+        )
+
+    async def database_ok(self) -> bool:
+        try:
+            async with self.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1", timeout=2)
+            return True
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            return False
+
+
+@dataclass
+class RunningCore:
+    runtime: CoreRuntime
+    http_url: str
+    grpc_addr: str
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Binds the HTTP socket up front, so a taken port fails with a clear message at start-up."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port} for HTTP ({exc.strerror})") from exc
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
+    settings = runtime.settings
+    server = grpc.aio.server(
+        interceptors=[
+            BearerTokenInterceptor(
+                client_token=client_token(settings), worker_token=worker_token(settings)
+            )
+        ],
+        options=[
+            ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+            ("grpc.max_send_message_length", 16 * 1024 * 1024),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    llm_pb2_grpc.add_CoreServicer_to_server(CoreServicer(runtime.queue), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    service_name = llm_pb2.DESCRIPTOR.services_by_name["Core"].full_name
+    reflection.enable_server_reflection(
+        (service_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    address = f"{settings.grpc_host}:{settings.grpc_port}"
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise OSError(f"cannot listen on {address} for gRPC ({exc})") from exc
+    await server.start()
+    await health_servicer.set(service_name, health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    return server, port
+
+
+@contextlib.asynccontextmanager
+async def running_core(
+    settings: CoreSettings, *, maintenance: bool = True
+) -> AsyncIterator[RunningCore]:
+    """Starts core (schema applied, servers listening) and stops it cleanly on exit."""
+    pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+    tasks: list[asyncio.Task[None]] = []
+    grpc_server: grpc.aio.Server | None = None
+    http_server: uvicorn.Server | None = None
+    http_task: asyncio.Task[None] | None = None
+    runtime = CoreRuntime(settings, pool)
+    try:
+        async with pool.acquire() as conn:
+            await apply_schema(conn)
+        await runtime.hub.start()
+        sock = _bind(settings.http_host, settings.http_port)
+        grpc_server, grpc_port = await _start_grpc(runtime)
+        config = uvicorn.Config(
+            create_app(runtime),
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=3,
+            lifespan="off",
+        )
+        http_server = uvicorn.Server(config)
+        http_server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        http_task = asyncio.create_task(http_server.serve(sockets=[sock]), name="core-http")
+        while not http_server.started:
+            if http_task.done():
+                await http_task
+                raise RuntimeError("HTTP server stopped during start-up")
+            await asyncio.sleep(0.01)
+        http_port = sock.getsockname()[1]
+        if maintenance:
+            tasks.append(asyncio.create_task(runtime.sweeper.run(), name="lease-sweeper"))
+            tasks.append(asyncio.create_task(runtime.retention.run(), name="retention"))
+        host = settings.http_host if settings.http_host not in ("0.0.0.0", "::") else "127.0.0.1"
+        ghost = settings.grpc_host if settings.grpc_host not in ("0.0.0.0", "::") else "127.0.0.1"
+        yield RunningCore(runtime, f"http://{host}:{http_port}", f"{ghost}:{grpc_port}")
+    finally:
+        for task in tasks:
+            task.cancel()
+        if http_server is not None and http_task is not None:
+            http_server.should_exit = True
+            with contextlib.suppress(Exception):
+                await http_task
+        if grpc_server is not None:
+            await grpc_server.stop(grace=2)
+        await runtime.hub.stop()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await pool.close()
+
+
+async def serve(settings: CoreSettings, stop: asyncio.Event) -> None:
+    """Runs core until `stop` is set."""
+    async with running_core(settings) as core:
+        log.info("core listening: HTTP %s, gRPC %s", core.http_url, core.grpc_addr)
+        await stop.wait()
+        log.info("core stopping")

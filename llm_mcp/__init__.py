@@ -1,0 +1,1 @@
+"""The `llm-mcp` command: run the services, start everything locally, talk to core."""

@@ -1,0 +1,3 @@
+from llm_mcp.cli import main
+
+main()

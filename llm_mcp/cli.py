@@ -1,0 +1,197 @@
+"""`llm-mcp`: run a service, start everything locally, or talk to core."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from llm_mcp.logs import setup_logging
+
+
+def _settings(cls: type[Any]) -> Any:
+    """Builds a settings object; on bad config exits with a message naming the variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "_".join(str(p) for p in error["loc"]).upper() or "configuration"
+            print(f"llm-mcp: configuration error: {name}: {error['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run_until_signal(serve: Callable[[asyncio.Event], Any]) -> None:
+    async def _main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(stop)
+
+    try:
+        asyncio.run(_main())
+    except OSError as exc:
+        print(f"llm-mcp: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_core(_args: argparse.Namespace) -> None:
+    from core.runtime import serve
+    from core.settings import CoreSettings
+
+    setup_logging("core")
+    settings = _settings(CoreSettings)
+    _run_until_signal(lambda stop: serve(settings, stop))
+
+
+def cmd_worker(_args: argparse.Namespace) -> None:
+    from worker.main import run_worker
+    from worker.settings import WorkerSettings
+
+    setup_logging("worker")
+    settings = _settings(WorkerSettings)
+    try:
+        _run_until_signal(lambda stop: run_worker(settings, stop))
+    except ValueError as exc:
+        print(f"llm-mcp: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    from llm_mcp.up import run_up
+
+    raise SystemExit(
+        run_up(
+            workers=args.workers,
+            host=args.host,
+            http_port=args.http_port,
+            grpc_port=args.grpc_port,
+            data_dir=Path(args.data_dir) if args.data_dir else None,
+        )
+    )
+
+
+def _core_url(args: argparse.Namespace) -> str:
+    return args.core_url.rstrip("/")
+
+
+def _headers() -> dict[str, str]:
+    token = os.environ.get("API_TOKEN")
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
+def _print_error(response: httpx.Response) -> None:
+    try:
+        error = response.json()["error"]
+        print(
+            f"llm-mcp: {response.status_code} {error['code']}: {error['message']}", file=sys.stderr
+        )
+    except (ValueError, KeyError, TypeError):
+        print(f"llm-mcp: HTTP {response.status_code}: {response.text}", file=sys.stderr)
+
+
+def cmd_submit(args: argparse.Namespace) -> None:
+    try:
+        payload = json.loads(args.payload)
+    except ValueError as exc:
+        print(f"llm-mcp: PAYLOAD is not valid JSON: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    body = {"kind": args.kind, "payload": payload, "priority": args.priority}
+    if args.source:
+        body["source"] = args.source
+    response = httpx.post(f"{_core_url(args)}/v1/jobs", json=body, headers=_headers(), timeout=30)
+    if response.status_code >= 400:
+        _print_error(response)
+        raise SystemExit(1)
+    job_id = response.json()["job_id"]
+    print(job_id)
+    if args.watch:
+        raise SystemExit(watch(_core_url(args), job_id))
+
+
+def watch(core_url: str, job_id: str) -> int:
+    """Prints the job's SSE events, one line each; exit code 0 when it ends done."""
+    final = 1
+    with httpx.stream(
+        "GET", f"{core_url}/v1/jobs/{job_id}/stream", headers=_headers(), timeout=None
+    ) as response:
+        if response.status_code >= 400:
+            response.read()
+            _print_error(response)
+            return 1
+        event = "message"
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                data = json.loads(line[5:].strip())
+                if event == "job":
+                    print(f"{event:<10} status={data['status']}")
+                else:
+                    extra = data.get("job") or data.get("data") or {}
+                    shown = {k: extra.get(k) for k in ("status", "result", "error") if k in extra}
+                    print(f"{event:<10} {json.dumps(shown, ensure_ascii=False)}")
+                    if event == "done":
+                        final = 0
+            elif not line:
+                event = "message"
+    return final
+
+
+def cmd_watch(args: argparse.Namespace) -> None:
+    raise SystemExit(watch(_core_url(args), args.job_id))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llm-mcp", description="LLM job router for a fleet of Ollama machines and clouds."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run core + workers locally (embedded Postgres by default)")
+    up.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    up.add_argument("--http-port", type=int, default=8080)
+    up.add_argument("--grpc-port", type=int, default=9090)
+    up.add_argument("--data-dir", help="where the embedded Postgres keeps its data")
+    up.set_defaults(func=cmd_up)
+
+    sub.add_parser("core", help="run core (HTTP + gRPC)").set_defaults(func=cmd_core)
+    sub.add_parser("worker", help="run one worker").set_defaults(func=cmd_worker)
+
+    default_core = os.environ.get("CORE_URL", "http://127.0.0.1:8080")
+    submit = sub.add_parser("submit", help="enqueue a job: llm-mcp submit KIND JSON")
+    submit.add_argument("kind")
+    submit.add_argument("payload", help="the payload, a JSON object")
+    submit.add_argument("--priority", type=int, default=0)
+    submit.add_argument("--source")
+    submit.add_argument("--watch", action="store_true", help="then follow it until it ends")
+    submit.add_argument("--core-url", default=default_core)
+    submit.set_defaults(func=cmd_submit)
+
+    watch_cmd = sub.add_parser("watch", help="print a job's events until it ends")
+    watch_cmd.add_argument("job_id")
+    watch_cmd.add_argument("--core-url", default=default_core)
+    watch_cmd.set_defaults(func=cmd_watch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "workers", 1) < 1:
+        print("llm-mcp: --workers must be at least 1", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        args.func(args)
+    except httpx.ConnectError as exc:
+        print(f"llm-mcp: cannot reach core: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -1,0 +1,182 @@
+"""`llm-mcp up`: core, workers (and the other services as they exist) in one process tree.
+
+With no DATABASE_URL, a private Postgres runs from a data directory that is
+kept between runs. Ctrl-C or SIGTERM stops every child, then Postgres.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from llm_mcp.pgcluster import LocalPostgres, free_port
+
+
+def default_data_dir() -> Path:
+    if env := os.environ.get("LLM_MCP_HOME"):
+        return Path(env)
+    if os.geteuid() == 0:
+        return Path("/var/lib/llm-mcp")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "llm-mcp"
+
+
+def _die_with_parent() -> None:
+    # Linux: the child gets SIGTERM if `llm-mcp up` itself dies, so nothing is orphaned.
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class Supervisor:
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llm_mcp", *args],
+            env={**os.environ, **env},
+            start_new_session=True,  # Ctrl-C reaches us only; we stop children in order
+            preexec_fn=_die_with_parent,
+        )
+        self.children.append((name, proc))
+
+    def first_exited(self) -> tuple[str, int] | None:
+        for name, proc in self.children:
+            if proc.poll() is not None:
+                return name, proc.returncode
+        return None
+
+    def stop_all(self, grace: float = 40.0) -> None:
+        # Workers first (they hand back their jobs to core), then the rest.
+        for name, proc in sorted(self.children, key=lambda c: not c[0].startswith("worker")):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            if name.startswith("worker"):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=grace)
+        deadline = time.monotonic() + grace
+        for _name, proc in self.children:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_healthy(url: str, sup: Supervisor, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if exited := sup.first_exited():
+            raise RuntimeError(f"{exited[0]} exited with code {exited[1]} during start-up")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy within {timeout:.0f}s")
+
+
+def run_up(
+    *,
+    workers: int,
+    host: str,
+    http_port: int,
+    grpc_port: int,
+    data_dir: Path | None,
+) -> int:
+    for port, what, flag in (
+        (http_port, "HTTP", "--http-port"),
+        (grpc_port, "gRPC", "--grpc-port"),
+    ):
+        if not port_free(host, port):
+            print(
+                f"llm-mcp: port {port} ({what}) on {host} is taken; choose another with {flag}",
+                file=sys.stderr,
+            )
+            return 2
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+
+    postgres: LocalPostgres | None = None
+    database_url = os.environ.get("DATABASE_URL")
+    sup = Supervisor()
+    code = 0
+    try:
+        if not database_url:
+            data = (data_dir or default_data_dir()).resolve()
+            postgres = LocalPostgres(data / "postgres", port=free_port())
+            database_url = postgres.start()
+            print(
+                f"llm-mcp: Postgres     {database_url}  (data in {postgres.data_dir})", flush=True
+            )
+        else:
+            print("llm-mcp: Postgres     DATABASE_URL from the environment", flush=True)
+        core_env = {
+            "DATABASE_URL": database_url,
+            "HTTP_HOST": host,
+            "HTTP_PORT": str(http_port),
+            "GRPC_HOST": host,
+            "GRPC_PORT": str(grpc_port),
+        }
+        sup.spawn("core", ["core"], core_env)
+        http_url = f"http://{host}:{http_port}"
+        _wait_healthy(f"{http_url}/health", sup)
+        hostname = socket.gethostname()
+        for i in range(1, workers + 1):
+            sup.spawn(
+                f"worker-{i}",
+                ["worker"],
+                {
+                    "CORE_GRPC_ADDR": f"{host}:{grpc_port}",
+                    "WORKER_ID": os.environ.get("WORKER_ID", hostname) + f"-{i}",
+                },
+            )
+        print(f"llm-mcp: core HTTP    {http_url}  (API docs {http_url}/docs)", flush=True)
+        print(f"llm-mcp: core gRPC    {host}:{grpc_port}", flush=True)
+        print(f"llm-mcp: workers      {workers}", flush=True)
+        print("llm-mcp: ready. Ctrl-C stops everything.", flush=True)
+        while not stopping:
+            if exited := sup.first_exited():
+                print(
+                    f"llm-mcp: {exited[0]} exited with code {exited[1]}; stopping", file=sys.stderr
+                )
+                code = 1
+                break
+            time.sleep(0.2)
+    except (RuntimeError, OSError) as exc:
+        print(f"llm-mcp: {exc}", file=sys.stderr)
+        code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("llm-mcp: stopping…", flush=True)
+        sup.stop_all()
+        if postgres is not None:
+            postgres.stop()
+        print("llm-mcp: stopped.", flush=True)
+    return code

@@ -1,0 +1,246 @@
+"""The typed async client for core's gRPC API, shared by worker, MCP bridge, telemetry and CLI.
+
+Errors arrive as CoreClientError subclasses, translated from gRPC status codes here only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import grpc
+
+from proto import llm_pb2 as pb
+from proto import llm_pb2_grpc as pb_grpc
+
+
+class CoreClientError(Exception):
+    def __init__(self, message: str, code: grpc.StatusCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class CoreUnavailable(CoreClientError):
+    """Core could not be reached (or did not answer in time)."""
+
+
+class NotFound(CoreClientError):
+    pass
+
+
+class LeaseLost(CoreClientError):
+    """The worker no longer holds the job's lease: drop the job."""
+
+
+class InvalidRequest(CoreClientError):
+    pass
+
+
+class Conflict(CoreClientError):
+    pass
+
+
+class Unauthenticated(CoreClientError):
+    pass
+
+
+_ERRORS: dict[grpc.StatusCode, type[CoreClientError]] = {
+    grpc.StatusCode.UNAVAILABLE: CoreUnavailable,
+    grpc.StatusCode.DEADLINE_EXCEEDED: CoreUnavailable,
+    grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.FAILED_PRECONDITION: LeaseLost,
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidRequest,
+    grpc.StatusCode.ALREADY_EXISTS: Conflict,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+}
+
+
+def translate(exc: grpc.aio.AioRpcError) -> CoreClientError:
+    cls = _ERRORS.get(exc.code(), CoreClientError)
+    return cls(exc.details() or exc.code().name, exc.code())
+
+
+def to_json(value: Any) -> str:
+    return "" if value is None else json.dumps(value, separators=(",", ":"))
+
+
+class CoreClient:
+    """One gRPC channel to core. Use as `async with CoreClient(addr) as core: ...`."""
+
+    def __init__(self, address: str, *, token: str | None = None, timeout: float = 30.0) -> None:
+        self.address = address
+        self._timeout = timeout
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._channel = grpc.aio.insecure_channel(
+            address,
+            options=[
+                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                ("grpc.max_send_message_length", 16 * 1024 * 1024),
+                ("grpc.keepalive_time_ms", 30_000),
+                ("grpc.enable_retries", 0),
+            ],
+        )
+        self._stub = pb_grpc.CoreStub(self._channel)
+
+    async def __aenter__(self) -> CoreClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def _call(self, method: Any, request: Any, *, deadline: float | None = None) -> Any:
+        try:
+            return await method(request, timeout=deadline or self._timeout, metadata=self._metadata)
+        except grpc.aio.AioRpcError as exc:
+            raise translate(exc) from None
+
+    # -- clients -----------------------------------------------------------------
+
+    async def submit_job(
+        self,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        priority: int = 0,
+        source: str = "",
+        max_attempts: int = 0,
+        deadline_at: str = "",
+        idempotency_key: str = "",
+    ) -> pb.SubmitJobResponse:
+        return await self._call(
+            self._stub.SubmitJob,
+            pb.SubmitJobRequest(
+                kind=kind,
+                payload_json=to_json(payload or {}),
+                priority=priority,
+                source=source,
+                max_attempts=max_attempts,
+                deadline_at=deadline_at,
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    async def submit_jobs(self, jobs: Sequence[pb.SubmitJobRequest]) -> list[pb.SubmitJobResponse]:
+        answer = await self._call(self._stub.SubmitJobs, pb.SubmitJobsRequest(jobs=jobs))
+        return list(answer.jobs)
+
+    async def get_job(self, job_id: str) -> pb.Job:
+        return await self._call(self._stub.GetJob, pb.GetJobRequest(job_id=job_id))
+
+    async def cancel_job(self, job_id: str) -> pb.Job:
+        return await self._call(self._stub.CancelJob, pb.CancelJobRequest(job_id=job_id))
+
+    async def list_jobs(self, **filters: Any) -> pb.ListJobsResponse:
+        return await self._call(self._stub.ListJobs, pb.ListJobsRequest(**filters))
+
+    async def stream_job(
+        self, job_id: str, *, last_event_id: int = 0
+    ) -> AsyncIterator[pb.JobEvent]:
+        """The job's events until its terminal one."""
+        call = self._stub.StreamJob(
+            pb.StreamJobRequest(job_id=job_id, last_event_id=last_event_id),
+            metadata=self._metadata,
+        )
+        try:
+            async for event in call:
+                yield event
+        except grpc.aio.AioRpcError as exc:
+            raise translate(exc) from None
+        finally:
+            call.cancel()
+
+    # -- workers -----------------------------------------------------------------
+
+    async def register_worker(self, worker: pb.WorkerInfo) -> None:
+        await self._call(self._stub.RegisterWorker, pb.RegisterWorkerRequest(worker=worker))
+
+    async def claim(
+        self,
+        *,
+        worker_id: str,
+        kinds: Sequence[str],
+        lease_seconds: int,
+        max_jobs: int = 1,
+        wait_seconds: float = 0.0,
+    ) -> list[pb.Job]:
+        answer = await self._call(
+            self._stub.ClaimJob,
+            pb.ClaimJobRequest(
+                worker_id=worker_id,
+                kinds=list(kinds),
+                lease_seconds=lease_seconds,
+                max_jobs=max_jobs,
+                wait_seconds=wait_seconds,
+            ),
+            deadline=wait_seconds + self._timeout,
+        )
+        return list(answer.jobs)
+
+    async def heartbeat(
+        self, *, worker_id: str, job_id: str, lease_token: str, extend_seconds: int
+    ) -> pb.HeartbeatResponse:
+        return await self._call(
+            self._stub.Heartbeat,
+            pb.HeartbeatRequest(
+                worker_id=worker_id,
+                job_id=job_id,
+                lease_token=lease_token,
+                extend_seconds=extend_seconds,
+            ),
+        )
+
+    async def complete(
+        self,
+        *,
+        worker_id: str,
+        job_id: str,
+        lease_token: str,
+        result: Any,
+        metrics: dict[str, Any] | None = None,
+    ) -> str:
+        answer = await self._call(
+            self._stub.CompleteJob,
+            pb.CompleteJobRequest(
+                worker_id=worker_id,
+                job_id=job_id,
+                lease_token=lease_token,
+                result_json=to_json(result),
+                metrics_json=to_json(metrics),
+            ),
+        )
+        return answer.status
+
+    async def complete_many(
+        self, items: Sequence[pb.CompleteJobRequest]
+    ) -> list[pb.CompleteJobResponse]:
+        answer = await self._call(self._stub.CompleteJobs, pb.CompleteJobsRequest(jobs=items))
+        return list(answer.results)
+
+    async def fail(
+        self,
+        *,
+        worker_id: str,
+        job_id: str,
+        lease_token: str,
+        error: str,
+        retryable: bool = True,
+        release: bool = False,
+        metrics: dict[str, Any] | None = None,
+    ) -> pb.FailJobResponse:
+        return await self._call(
+            self._stub.FailJob,
+            pb.FailJobRequest(
+                worker_id=worker_id,
+                job_id=job_id,
+                lease_token=lease_token,
+                error=error,
+                retryable=retryable,
+                release=release,
+                metrics_json=to_json(metrics),
+            ),
+        )

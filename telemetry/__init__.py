@@ -1,0 +1,1 @@
+"""Telegram telemetry: one live status message (see its issue)."""

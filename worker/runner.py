@@ -1,0 +1,234 @@
+"""The worker loop: register, long-poll claim, run handlers under heartbeats, report.
+
+Holds at most WORKER_CONCURRENCY jobs. A job whose lease is lost (or that was
+canceled) is dropped at the next heartbeat. On stop it claims nothing more,
+lets running jobs finish for WORKER_SHUTDOWN_GRACE seconds, then hands the
+rest back to the queue without spending an attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import platform
+import socket
+import time
+from typing import Any
+
+from proto import llm_pb2 as pb
+from proto.client import CoreClient, CoreClientError, CoreUnavailable, LeaseLost, to_json
+from worker.completer import Completer
+from worker.handlers.base import Handler, JobContext, JobFailed
+from worker.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+REGISTER_EVERY_SECONDS = 30.0
+
+
+class Worker:
+    def __init__(
+        self, settings: WorkerSettings, client: CoreClient, handlers: dict[str, Handler]
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.handlers = handlers
+        self.kinds = sorted(handlers)
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.completer = Completer(client, give_up_after=settings.worker_lease_seconds)
+        self.jobs_done = 0
+
+    @property
+    def worker_id(self) -> str:
+        return self.settings.worker_id
+
+    def _info(self) -> pb.WorkerInfo:
+        return pb.WorkerInfo(
+            id=self.worker_id,
+            name=self.worker_id,
+            platform=platform.system().lower(),
+            arch=platform.machine(),
+            host=socket.gethostname(),
+            kinds=self.kinds,
+        )
+
+    async def _register_forever(self, registered: asyncio.Event) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.client.register_worker(self._info())
+                if not registered.is_set():
+                    log.info(
+                        "worker %s registered with core at %s; kinds: %s",
+                        self.worker_id,
+                        self.client.address,
+                        ", ".join(self.kinds),
+                    )
+                registered.set()
+                delay = REGISTER_EVERY_SECONDS
+            except CoreClientError as exc:
+                log.warning("worker %s: cannot register with core (%s)", self.worker_id, exc)
+                delay = min(max(delay * 2, 0.2), 5.0) if not registered.is_set() else 5.0
+            await asyncio.sleep(delay)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Runs until `stop` is set, then shuts down as described in the module doc."""
+        registered = asyncio.Event()
+        register_task = asyncio.create_task(self._register_forever(registered))
+        self.completer.start()
+        stop_wait = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait(
+                [stop_wait, asyncio.create_task(registered.wait())],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            while not stop.is_set():
+                free = self.settings.worker_concurrency - len(self.running)
+                if free <= 0:
+                    await asyncio.wait(
+                        [stop_wait, *self.running.values()], return_when=asyncio.FIRST_COMPLETED
+                    )
+                    continue
+                claim = asyncio.create_task(self._claim(free))
+                await asyncio.wait([stop_wait, claim], return_when=asyncio.FIRST_COMPLETED)
+                if not claim.done():
+                    claim.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, CoreClientError):
+                        await claim
+                    break
+                for job in claim.result():
+                    self.running[job.id] = asyncio.create_task(self._run_job(job))
+        finally:
+            await self._drain()
+            register_task.cancel()
+            stop_wait.cancel()
+            await self.completer.stop()
+
+    async def _claim(self, max_jobs: int) -> list[pb.Job]:
+        try:
+            return await self.client.claim(
+                worker_id=self.worker_id,
+                kinds=self.kinds,
+                lease_seconds=self.settings.worker_lease_seconds,
+                max_jobs=max_jobs,
+                wait_seconds=self.settings.worker_claim_wait,
+            )
+        except CoreUnavailable as exc:
+            log.warning("worker %s: core unreachable while claiming (%s)", self.worker_id, exc)
+            await asyncio.sleep(1.0)
+            return []
+
+    async def _drain(self) -> None:
+        if not self.running:
+            return
+        log.info(
+            "worker %s: waiting up to %.0fs for %d running jobs",
+            self.worker_id,
+            self.settings.worker_shutdown_grace,
+            len(self.running),
+        )
+        _done, pending = await asyncio.wait(
+            list(self.running.values()), timeout=self.settings.worker_shutdown_grace
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _run_job(self, job: pb.Job) -> None:
+        started = time.perf_counter()
+        extra = {"job_id": job.id, "worker_id": self.worker_id, "device_id": job.device_id}
+        context = JobContext(
+            job_id=job.id,
+            kind=job.kind,
+            payload=json.loads(job.payload_json) if job.payload_json else {},
+            attempt=job.attempts,
+            worker_id=self.worker_id,
+            device_id=job.device_id,
+            provider=job.provider,
+            model=job.model,
+        )
+        try:
+            await self._execute(job, context, started, extra)
+        finally:
+            self.running.pop(job.id, None)
+
+    async def _execute(
+        self, job: pb.Job, context: JobContext, started: float, extra: dict[str, str]
+    ) -> None:
+        work = asyncio.create_task(self.handlers[job.kind](context))
+        beats = asyncio.create_task(self._heartbeat_until_done(job, work))
+        try:
+            outcome = await work
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                # Stopped by shutdown: give the job back without spending an attempt.
+                await self._report_failure(job, "worker shutting down", release=True)
+                raise
+            log.info(
+                "job dropped: %s", beats.result() if beats.done() else "cancelled", extra=extra
+            )
+            return
+        except JobFailed as exc:
+            await self._report_failure(job, str(exc), retryable=exc.retryable)
+            return
+        except Exception as exc:
+            log.exception("handler for %s raised", job.kind, extra=extra)
+            await self._report_failure(job, f"{type(exc).__name__}: {exc}")
+            return
+        finally:
+            beats.cancel()
+        metrics = {"latency_ms": round((time.perf_counter() - started) * 1000, 3)}
+        metrics.update(outcome.metrics)
+        status = await self.completer.complete(
+            pb.CompleteJobRequest(
+                worker_id=self.worker_id,
+                job_id=job.id,
+                lease_token=job.lease_token,
+                result_json=to_json(outcome.result),
+                metrics_json=to_json(metrics),
+            )
+        )
+        if status is None:
+            log.warning("completion refused: lease lost", extra=extra)
+        else:
+            self.jobs_done += 1
+
+    async def _heartbeat_until_done(self, job: pb.Job, work: asyncio.Task[Any]) -> str | None:
+        """Beats every lease/3 s; cancels `work` and returns why when the job must be dropped."""
+        interval = self.settings.worker_lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                beat = await self.client.heartbeat(
+                    worker_id=self.worker_id,
+                    job_id=job.id,
+                    lease_token=job.lease_token,
+                    extend_seconds=self.settings.worker_lease_seconds,
+                )
+            except LeaseLost as exc:
+                work.cancel()
+                return f"lease lost ({exc.message})"
+            except CoreClientError as exc:
+                log.warning("heartbeat failed (%s); will retry", exc, extra={"job_id": job.id})
+                continue
+            if beat.canceled:
+                work.cancel()
+                return "job canceled"
+
+    async def _report_failure(
+        self, job: pb.Job, error: str, *, retryable: bool = True, release: bool = False
+    ) -> None:
+        try:
+            await self.client.fail(
+                worker_id=self.worker_id,
+                job_id=job.id,
+                lease_token=job.lease_token,
+                error=error,
+                retryable=retryable,
+                release=release,
+            )
+        except CoreClientError as exc:
+            log.warning("could not report failure of %s (%s); its lease will expire", job.id, exc)
