@@ -244,3 +244,47 @@ class CoreClient:
                 metrics_json=to_json(metrics),
             ),
         )
+
+    async def report_progress(
+        self, *, worker_id: str, job_id: str, lease_token: str, data: dict[str, Any]
+    ) -> int:
+        answer = await self._call(
+            self._stub.ReportProgress,
+            pb.ReportProgressRequest(
+                worker_id=worker_id, job_id=job_id, lease_token=lease_token, data_json=to_json(data)
+            ),
+        )
+        return answer.event_id
+
+    # -- routing and the fleet -----------------------------------------------------
+
+    async def llm_request(self, request: dict[str, Any]) -> pb.LlmRequestResponse:
+        """Routes like POST /v1/llm/request; `request` is that endpoint's JSON body."""
+        return await self._call(
+            self._stub.LlmRequest, pb.LlmRequestRequest(request_json=to_json(request))
+        )
+
+    async def mark_device_offline(
+        self, *, device_id: str, reason: str, worker_id: str = ""
+    ) -> None:
+        await self._call(
+            self._stub.MarkDeviceOffline,
+            pb.MarkDeviceOfflineRequest(device_id=device_id, reason=reason, worker_id=worker_id),
+        )
+
+    async def list_devices(self, *, online_only: bool = False) -> Any:
+        """The JSON of GET /v1/devices."""
+        answer = await self._call(
+            self._stub.ListDevices, pb.ListDevicesRequest(online_only=online_only)
+        )
+        return json.loads(answer.devices_json)
+
+    async def list_models(self) -> Any:
+        """The JSON of GET /v1/models."""
+        answer = await self._call(self._stub.ListModels, pb.ListModelsRequest())
+        return json.loads(answer.models_json)
+
+    async def get_status(self) -> Any:
+        """The JSON of GET /v1/dashboard."""
+        answer = await self._call(self._stub.GetStatus, pb.GetStatusRequest())
+        return json.loads(answer.snapshot_json)

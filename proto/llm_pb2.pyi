@@ -362,3 +362,93 @@ class ReportBenchmarkResponse(_message.Message):
     OK_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     def __init__(self, ok: _Optional[bool] = ...) -> None: ...
+
+class ReportProgressRequest(_message.Message):
+    __slots__ = ("worker_id", "job_id", "lease_token", "data_json")
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    DATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    worker_id: str
+    job_id: str
+    lease_token: str
+    data_json: str
+    def __init__(self, worker_id: _Optional[str] = ..., job_id: _Optional[str] = ..., lease_token: _Optional[str] = ..., data_json: _Optional[str] = ...) -> None: ...
+
+class ReportProgressResponse(_message.Message):
+    __slots__ = ("ok", "event_id")
+    OK_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ok: bool
+    event_id: int
+    def __init__(self, ok: _Optional[bool] = ..., event_id: _Optional[int] = ...) -> None: ...
+
+class LlmRequestRequest(_message.Message):
+    __slots__ = ("request_json",)
+    REQUEST_JSON_FIELD_NUMBER: _ClassVar[int]
+    request_json: str
+    def __init__(self, request_json: _Optional[str] = ...) -> None: ...
+
+class LlmRequestResponse(_message.Message):
+    __slots__ = ("job_id", "provider", "kind", "model", "device_id", "reason")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    provider: str
+    kind: str
+    model: str
+    device_id: str
+    reason: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, job_id: _Optional[str] = ..., provider: _Optional[str] = ..., kind: _Optional[str] = ..., model: _Optional[str] = ..., device_id: _Optional[str] = ..., reason: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class MarkDeviceOfflineRequest(_message.Message):
+    __slots__ = ("device_id", "reason", "worker_id")
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    device_id: str
+    reason: str
+    worker_id: str
+    def __init__(self, device_id: _Optional[str] = ..., reason: _Optional[str] = ..., worker_id: _Optional[str] = ...) -> None: ...
+
+class MarkDeviceOfflineResponse(_message.Message):
+    __slots__ = ("ok",)
+    OK_FIELD_NUMBER: _ClassVar[int]
+    ok: bool
+    def __init__(self, ok: _Optional[bool] = ...) -> None: ...
+
+class ListDevicesRequest(_message.Message):
+    __slots__ = ("online_only",)
+    ONLINE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    online_only: bool
+    def __init__(self, online_only: _Optional[bool] = ...) -> None: ...
+
+class ListDevicesResponse(_message.Message):
+    __slots__ = ("devices_json",)
+    DEVICES_JSON_FIELD_NUMBER: _ClassVar[int]
+    devices_json: str
+    def __init__(self, devices_json: _Optional[str] = ...) -> None: ...
+
+class ListModelsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListModelsResponse(_message.Message):
+    __slots__ = ("models_json",)
+    MODELS_JSON_FIELD_NUMBER: _ClassVar[int]
+    models_json: str
+    def __init__(self, models_json: _Optional[str] = ...) -> None: ...
+
+class GetStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StatusSnapshot(_message.Message):
+    __slots__ = ("snapshot_json",)
+    SNAPSHOT_JSON_FIELD_NUMBER: _ClassVar[int]
+    snapshot_json: str
+    def __init__(self, snapshot_json: _Optional[str] = ...) -> None: ...

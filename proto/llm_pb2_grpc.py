@@ -104,6 +104,36 @@ class CoreStub:
                 request_serializer=proto_dot_llm__pb2.ListJobsRequest.SerializeToString,
                 response_deserializer=proto_dot_llm__pb2.ListJobsResponse.FromString,
                 _registered_method=True)
+        self.ReportProgress = channel.unary_unary(
+                '/llmmcp.v1.Core/ReportProgress',
+                request_serializer=proto_dot_llm__pb2.ReportProgressRequest.SerializeToString,
+                response_deserializer=proto_dot_llm__pb2.ReportProgressResponse.FromString,
+                _registered_method=True)
+        self.LlmRequest = channel.unary_unary(
+                '/llmmcp.v1.Core/LlmRequest',
+                request_serializer=proto_dot_llm__pb2.LlmRequestRequest.SerializeToString,
+                response_deserializer=proto_dot_llm__pb2.LlmRequestResponse.FromString,
+                _registered_method=True)
+        self.MarkDeviceOffline = channel.unary_unary(
+                '/llmmcp.v1.Core/MarkDeviceOffline',
+                request_serializer=proto_dot_llm__pb2.MarkDeviceOfflineRequest.SerializeToString,
+                response_deserializer=proto_dot_llm__pb2.MarkDeviceOfflineResponse.FromString,
+                _registered_method=True)
+        self.ListDevices = channel.unary_unary(
+                '/llmmcp.v1.Core/ListDevices',
+                request_serializer=proto_dot_llm__pb2.ListDevicesRequest.SerializeToString,
+                response_deserializer=proto_dot_llm__pb2.ListDevicesResponse.FromString,
+                _registered_method=True)
+        self.ListModels = channel.unary_unary(
+                '/llmmcp.v1.Core/ListModels',
+                request_serializer=proto_dot_llm__pb2.ListModelsRequest.SerializeToString,
+                response_deserializer=proto_dot_llm__pb2.ListModelsResponse.FromString,
+                _registered_method=True)
+        self.GetStatus = channel.unary_unary(
+                '/llmmcp.v1.Core/GetStatus',
+                request_serializer=proto_dot_llm__pb2.GetStatusRequest.SerializeToString,
+                response_deserializer=proto_dot_llm__pb2.StatusSnapshot.FromString,
+                _registered_method=True)
 
 
 class CoreServicer:
@@ -197,6 +227,46 @@ class CoreServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportProgress(self, request, context):
+        """Appends a progress event (e.g. a streamed chunk) to a running job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LlmRequest(self, request, context):
+        """Routing: POST /v1/llm/request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkDeviceOffline(self, request, context):
+        """The fleet: POST /v1/devices/offline, GET /v1/devices, GET /v1/models.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDevices(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListModels(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStatus(self, request, context):
+        """The status snapshot behind GET /v1/dashboard and the Telegram message.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CoreServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -269,6 +339,36 @@ def add_CoreServicer_to_server(servicer, server):
                     servicer.ListJobs,
                     request_deserializer=proto_dot_llm__pb2.ListJobsRequest.FromString,
                     response_serializer=proto_dot_llm__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'ReportProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportProgress,
+                    request_deserializer=proto_dot_llm__pb2.ReportProgressRequest.FromString,
+                    response_serializer=proto_dot_llm__pb2.ReportProgressResponse.SerializeToString,
+            ),
+            'LlmRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.LlmRequest,
+                    request_deserializer=proto_dot_llm__pb2.LlmRequestRequest.FromString,
+                    response_serializer=proto_dot_llm__pb2.LlmRequestResponse.SerializeToString,
+            ),
+            'MarkDeviceOffline': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkDeviceOffline,
+                    request_deserializer=proto_dot_llm__pb2.MarkDeviceOfflineRequest.FromString,
+                    response_serializer=proto_dot_llm__pb2.MarkDeviceOfflineResponse.SerializeToString,
+            ),
+            'ListDevices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDevices,
+                    request_deserializer=proto_dot_llm__pb2.ListDevicesRequest.FromString,
+                    response_serializer=proto_dot_llm__pb2.ListDevicesResponse.SerializeToString,
+            ),
+            'ListModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListModels,
+                    request_deserializer=proto_dot_llm__pb2.ListModelsRequest.FromString,
+                    response_serializer=proto_dot_llm__pb2.ListModelsResponse.SerializeToString,
+            ),
+            'GetStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatus,
+                    request_deserializer=proto_dot_llm__pb2.GetStatusRequest.FromString,
+                    response_serializer=proto_dot_llm__pb2.StatusSnapshot.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -649,6 +749,168 @@ class Core:
             '/llmmcp.v1.Core/ListJobs',
             proto_dot_llm__pb2.ListJobsRequest.SerializeToString,
             proto_dot_llm__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmmcp.v1.Core/ReportProgress',
+            proto_dot_llm__pb2.ReportProgressRequest.SerializeToString,
+            proto_dot_llm__pb2.ReportProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LlmRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmmcp.v1.Core/LlmRequest',
+            proto_dot_llm__pb2.LlmRequestRequest.SerializeToString,
+            proto_dot_llm__pb2.LlmRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkDeviceOffline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmmcp.v1.Core/MarkDeviceOffline',
+            proto_dot_llm__pb2.MarkDeviceOfflineRequest.SerializeToString,
+            proto_dot_llm__pb2.MarkDeviceOfflineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDevices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmmcp.v1.Core/ListDevices',
+            proto_dot_llm__pb2.ListDevicesRequest.SerializeToString,
+            proto_dot_llm__pb2.ListDevicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmmcp.v1.Core/ListModels',
+            proto_dot_llm__pb2.ListModelsRequest.SerializeToString,
+            proto_dot_llm__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmmcp.v1.Core/GetStatus',
+            proto_dot_llm__pb2.GetStatusRequest.SerializeToString,
+            proto_dot_llm__pb2.StatusSnapshot.FromString,
             options,
             channel_credentials,
             insecure,

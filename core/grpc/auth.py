@@ -19,6 +19,8 @@ WORKER_METHODS = frozenset(
         "FailJob",
         "ReportMetrics",
         "ReportBenchmark",
+        "ReportProgress",
+        "MarkDeviceOffline",
     }
 )
 _SERVICE_PREFIX = "/llmmcp.v1.Core/"

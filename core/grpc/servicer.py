@@ -19,6 +19,7 @@ from core.queue.schemas import (
     FailRequest,
     HeartbeatRequest,
     JobCreate,
+    ProgressRequest,
     WorkerRegister,
 )
 from core.queue.service import QueueService
@@ -238,3 +239,17 @@ class CoreServicer(pb_grpc.CoreServicer):
             },
         )
         return pb.ReportMetricsResponse(ok=True)
+
+    @_translated
+    async def ReportProgress(
+        self, request: pb.ReportProgressRequest, context: Any
+    ) -> pb.ReportProgressResponse:
+        event_id = await self._queue.add_progress(
+            ProgressRequest(
+                worker_id=request.worker_id,
+                job_id=request.job_id,
+                lease_token=request.lease_token or None,
+                data=parse_json("data_json", request.data_json, default={}, object_only=True),
+            )
+        )
+        return pb.ReportProgressResponse(ok=True, event_id=event_id)
