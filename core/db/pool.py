@@ -17,6 +17,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_connection(_conn: asyncpg.Connection) -> None:
+    """Replaces asyncpg's reset-on-release, a round trip per query that we do not need:
+    pool connections never keep session state (no LISTEN, no session advisory locks, no SET);
+    whatever needs that uses its own connection (see connect())."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     """Opens a pool to `dsn`; raises OSError/asyncpg errors when Postgres is unreachable."""
     return await asyncpg.create_pool(
@@ -24,6 +30,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_connection,
         command_timeout=60,
     )
 

@@ -1,8 +1,8 @@
 """The event hub: one LISTEN connection per core process.
 
 Every statement that writes job events sends one NOTIFY with the range of
-event ids it wrote and the kinds that became claimable (see db/init). The hub
-wakes long-polling claimers of those kinds, and pushes the events of
+event ids it wrote and how many jobs of which kinds became claimable (see
+db/init). The hub wakes that many long-polling claimers, and pushes the events of
 subscribed jobs to their subscribers, reading them in one query per batch of
 notifications. When the LISTEN connection drops, it reconnects and tells every
 subscriber to re-read from the database, so no terminal event is missed.
@@ -46,11 +46,21 @@ class ClaimWaiters:
         finally:
             del self._waiters[event]
 
-    def wake(self, kinds: frozenset[str] | None) -> None:
-        """Wakes waiters for any of `kinds` (None: every waiter)."""
+    def wake(self, kinds: frozenset[str] | None, count: int | None = None) -> None:
+        """Wakes up to `count` waiters (None: all), oldest first, for any of `kinds` (None: any).
+
+        Waking only as many claimers as there are new jobs avoids a thundering herd of
+        empty claims; a claimer that fills its batch wakes the next one (see the service).
+        """
+        woken = 0
         for event, wanted in self._waiters.items():
+            if count is not None and woken >= count:
+                return
+            if event.is_set():
+                continue
             if kinds is None or not wanted.isdisjoint(kinds):
                 event.set()
+                woken += 1
 
     def __len__(self) -> int:
         return len(self._waiters)
@@ -106,8 +116,12 @@ class EventHub:
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         ids, _, kinds = payload.partition(";")
         first, _, last = ids.partition(",")
-        if kinds:
-            self.claimers.wake(None if kinds == "*" else frozenset(kinds.split(",")))
+        if kinds == "*":
+            self.claimers.wake(None)
+        elif kinds:
+            for item in kinds.split(","):
+                kind, _, count = item.rpartition(":")
+                self.claimers.wake(frozenset({kind}), int(count))
         if self._subscribers:
             self._pending.append((int(first), int(last)))
             self._pending_signal.set()

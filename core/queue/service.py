@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,10 +98,13 @@ class QueueService:
         """
         new = [NewJob(**r.model_dump()) for r in requests]
         inserted = await self._store.insert_jobs(new)
-        if inserted:
-            self._hub.claimers.wake(frozenset(j.kind for j in inserted))
+        for kind, count in Counter(j.kind for j in inserted).items():
+            # This replica's claimers now; other replicas' through the NOTIFY.
+            self._hub.claimers.wake(frozenset({kind}), count)
         by_key = {j.idempotency_key: j for j in inserted if j.idempotency_key}
-        missing = [n.idempotency_key for n in new if n.idempotency_key not in by_key]
+        missing = [
+            n.idempotency_key for n in new if n.idempotency_key and n.idempotency_key not in by_key
+        ]
         existing = await self._store.get_by_idempotency_keys(missing) if missing else {}
         results: list[SubmitResult] = []
         fresh = iter(j for j in inserted if not j.idempotency_key)
@@ -217,14 +222,16 @@ class QueueService:
                     max_jobs=request.max_jobs,
                 )
                 remaining = give_up_at - loop.time()
-                if jobs or remaining <= 0:
-                    return jobs
-                due_in = await self._store.seconds_until_claimable(request.kinds)
-                timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
-                try:
-                    await asyncio.wait_for(woken.wait(), timeout)
-                except TimeoutError:
-                    pass
+                if not jobs and remaining > 0:
+                    due_in = await self._store.seconds_until_claimable(request.kinds)
+                    timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(woken.wait(), timeout)
+                    continue
+            if len(jobs) == request.max_jobs:
+                # There may be more: pass the wake-up on to the next waiting claimer.
+                self._hub.claimers.wake(kinds, 1)
+            return jobs
 
     async def heartbeat(self, request: HeartbeatRequest) -> HeartbeatResult:
         """Extends the lease; `canceled` tells the worker to stop. Raises LeaseLost/JobNotFound."""
@@ -285,7 +292,7 @@ class QueueService:
         if row is None:
             raise await self._lease_error(job_id, request.worker_id)
         if row["status"] == "queued":
-            self._hub.claimers.wake(frozenset({job.kind}))
+            self._hub.claimers.wake(frozenset({job.kind}), 1)
         return FailResult(
             status=row["status"], run_after=row["run_after"] if row["status"] == "queued" else None
         )

@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS workers (
 );
 
 -- One NOTIFY per statement that writes events, with a tiny payload:
--- "<first event id>,<last event id>;<kinds that became claimable>".
+-- "<first event id>,<last event id>;<kind>:<jobs that became claimable>,...".
 -- Listeners fetch what they need by id; claimers wake for their kinds.
 CREATE OR REPLACE FUNCTION llm_mcp_notify_job_events() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -97,9 +97,11 @@ BEGIN
     IF first_id IS NULL THEN
         RETURN NULL;
     END IF;
-    SELECT string_agg(DISTINCT j.kind, ',') INTO kinds
-      FROM new_events e JOIN jobs j ON j.id = e.job_id
-     WHERE e.type IN ('queued', 'retry');
+    SELECT string_agg(c.kind || ':' || c.n, ',') INTO kinds
+      FROM (SELECT j.kind, count(*) AS n
+              FROM new_events e JOIN jobs j ON j.id = e.job_id
+             WHERE e.type IN ('queued', 'retry')
+             GROUP BY j.kind) c;
     IF length(kinds) > 7000 THEN
         kinds := '*';
     END IF;

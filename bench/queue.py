@@ -1,0 +1,215 @@
+"""Queue throughput and latency: core + load processes against Postgres on this machine.
+
+    python bench/queue.py [--jobs 6000] [--database-url URL]
+
+Prints:
+  1. end-to-end echo jobs/s (submit -> done), one RPC per step;
+  2. the same with batch submit, batch claim and batch complete;
+  3. enqueue -> claim latency p50/p99 with an idle long-polling worker;
+  4. the cost of the per-statement NOTIFY, measured on the bare SQL.
+Core runs as its own process (as in production); load comes from separate processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+
+from bench.common import core_process, describe_ms, postgres
+from core.queue.store import Q
+from proto import llm_pb2 as pb
+from proto.client import CoreClient
+
+
+async def _submitter(addr: str, jobs: int, concurrency: int, batch: int) -> None:
+    async with CoreClient(addr) as client:
+        per_task = jobs // concurrency
+
+        async def one_by_one() -> None:
+            for _ in range(per_task):
+                await client.submit_job("echo", {"n": 1})
+
+        async def batched() -> None:
+            for _ in range(per_task // batch):
+                await client.submit_jobs(
+                    [pb.SubmitJobRequest(kind="echo", payload_json='{"n":1}')] * batch
+                )
+
+        await asyncio.gather(
+            *[(batched if batch > 1 else one_by_one)() for _ in range(concurrency)]
+        )
+
+
+async def _claimer(
+    addr: str, stop_after: int, concurrency: int, batch: int, done: mp.Value
+) -> None:
+    async with CoreClient(addr) as client:
+        worker_id = f"bench-{os.getpid()}"
+
+        async def loop() -> None:
+            while done.value < stop_after:
+                jobs = await client.claim(
+                    worker_id=worker_id,
+                    kinds=["echo"],
+                    lease_seconds=60,
+                    max_jobs=batch,
+                    wait_seconds=0.5,
+                )
+                if not jobs:
+                    continue
+                if batch == 1:
+                    for job in jobs:
+                        await client.complete(
+                            worker_id=worker_id,
+                            job_id=job.id,
+                            lease_token=job.lease_token,
+                            result={"n": 1},
+                        )
+                else:
+                    await client.complete_many(
+                        [
+                            pb.CompleteJobRequest(
+                                worker_id=worker_id,
+                                job_id=j.id,
+                                lease_token=j.lease_token,
+                                result_json=j.payload_json,
+                            )
+                            for j in jobs
+                        ]
+                    )
+                with done.get_lock():
+                    done.value += len(jobs)
+
+        await asyncio.gather(*[loop() for _ in range(concurrency)])
+
+
+def _run_submitter(*args: object) -> None:
+    asyncio.run(_submitter(*args))  # type: ignore[arg-type]
+
+
+def _run_claimer(*args: object) -> None:
+    asyncio.run(_claimer(*args))  # type: ignore[arg-type]
+
+
+async def _reset(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    await conn.execute("TRUNCATE jobs CASCADE")
+    await conn.close()
+
+
+def throughput(addr: str, database_url: str, jobs: int, batch: int, concurrency: int = 32) -> float:
+    asyncio.run(_reset(database_url))
+    done = mp.Value("q", 0)
+    procs = [
+        mp.Process(
+            target=_run_submitter, args=(addr, jobs, concurrency if batch == 1 else 2, batch)
+        ),
+        mp.Process(
+            target=_run_claimer, args=(addr, jobs, concurrency if batch == 1 else 2, batch, done)
+        ),
+    ]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    elapsed = time.perf_counter() - started
+    finished = asyncio.run(_count_done(database_url))
+    if finished != jobs:
+        print(f"  WARNING: {finished} of {jobs} jobs done")
+    return jobs / elapsed
+
+
+async def _count_done(database_url: str) -> int:
+    conn = await asyncpg.connect(database_url)
+    n = await conn.fetchval("SELECT count(*) FROM jobs WHERE status = 'done'")
+    await conn.close()
+    return int(n)
+
+
+async def latency(addr: str, database_url: str, samples: int) -> list[float]:
+    await _reset(database_url)
+    results: list[float] = []
+    async with CoreClient(addr) as worker, CoreClient(addr) as client:
+        for _ in range(samples):
+            claim = asyncio.create_task(
+                worker.claim(worker_id="idle", kinds=["echo"], lease_seconds=60, wait_seconds=10)
+            )
+            await asyncio.sleep(0.01)  # the claim is now waiting in core
+            started = time.perf_counter()
+            await client.submit_job("echo", {})
+            jobs = await claim
+            results.append((time.perf_counter() - started) * 1000)
+            assert len(jobs) == 1
+    return results
+
+
+async def notify_cost(database_url: str, statements: int) -> tuple[float, float]:
+    """Single-job inserts per second (job_insert_many), with and without the NOTIFY trigger."""
+    conn = await asyncpg.connect(database_url)
+    await conn.set_type_codec(
+        "jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog"
+    )
+    rates = []
+    try:
+        for enabled in (True, False):
+            await conn.execute("TRUNCATE jobs CASCADE")
+            action = "ENABLE" if enabled else "DISABLE"
+            await conn.execute(f"ALTER TABLE job_events {action} TRIGGER job_events_notify")
+            started = time.perf_counter()
+            for _ in range(statements):
+                await conn.fetch(
+                    Q["job_insert_many"],
+                    [uuid.uuid4()],
+                    ["echo"],
+                    ["{}"],
+                    [0],
+                    [None],
+                    [3],
+                    [None],
+                    [None],
+                    [None],
+                    [None],
+                    [None],
+                    [None],
+                )
+            rates.append(statements / (time.perf_counter() - started))
+    finally:
+        await conn.execute("ALTER TABLE job_events ENABLE TRIGGER job_events_notify")
+        await conn.close()
+    return rates[0], rates[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=6000)
+    parser.add_argument("--latency-samples", type=int, default=300)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; fsync on; core in its own process")
+    with postgres(args.database_url) as database_url, core_process(database_url) as core:
+        per_step = throughput(core.grpc_addr, database_url, args.jobs, batch=1)
+        print(f"1. end-to-end echo, one RPC per step:       {per_step:8.0f} jobs/s")
+        batched = throughput(core.grpc_addr, database_url, args.jobs * 2, batch=50)
+        print(f"2. end-to-end echo, batches of 50:          {batched:8.0f} jobs/s")
+        lat = asyncio.run(latency(core.grpc_addr, database_url, args.latency_samples))
+        print(f"3. enqueue -> claim, idle long-poll worker: {describe_ms(lat)}")
+        with_notify, without = asyncio.run(notify_cost(database_url, 3000))
+        print(
+            f"4. insert statements/s with NOTIFY {with_notify:.0f}, without {without:.0f} "
+            f"({(1 - with_notify / without) * 100:.1f}% cost)"
+        )
+
+
+if __name__ == "__main__":
+    main()
