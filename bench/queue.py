@@ -6,7 +6,8 @@ Prints:
   1. end-to-end echo jobs/s (submit -> done), one RPC per step;
   2. the same with batch submit, batch claim and batch complete;
   3. enqueue -> claim latency p50/p99 with an idle long-polling worker;
-  4. the cost of the per-statement NOTIFY, measured on the bare SQL.
+  4. what one real `llm-mcp worker` process drains from a prefilled queue;
+  5. the cost of the per-statement NOTIFY, measured on the bare SQL.
 Core runs as its own process (as in production); load comes from separate processes.
 """
 
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
+import subprocess
 import sys
 import time
 import uuid
@@ -107,16 +109,15 @@ async def _reset(database_url: str) -> None:
     await conn.close()
 
 
-def throughput(addr: str, database_url: str, jobs: int, batch: int, concurrency: int = 32) -> float:
+def throughput(addr: str, database_url: str, jobs: int, batch: int) -> float:
+    """End-to-end jobs/s: one submitting and one claiming process, many tasks each."""
     asyncio.run(_reset(database_url))
+    tasks = 32 if batch == 1 else 2
+    jobs -= jobs % (tasks * batch)  # every task submits the same whole number of batches
     done = mp.Value("q", 0)
     procs = [
-        mp.Process(
-            target=_run_submitter, args=(addr, jobs, concurrency if batch == 1 else 2, batch)
-        ),
-        mp.Process(
-            target=_run_claimer, args=(addr, jobs, concurrency if batch == 1 else 2, batch, done)
-        ),
+        mp.Process(target=_run_submitter, args=(addr, jobs, tasks, batch)),
+        mp.Process(target=_run_claimer, args=(addr, jobs, tasks, batch, done)),
     ]
     started = time.perf_counter()
     for p in procs:
@@ -152,6 +153,30 @@ async def latency(addr: str, database_url: str, samples: int) -> list[float]:
             results.append((time.perf_counter() - started) * 1000)
             assert len(jobs) == 1
     return results
+
+
+def real_worker(addr: str, database_url: str, jobs: int) -> float:
+    """`llm-mcp worker` (WORKER_CONCURRENCY=64) draining a prefilled queue: jobs/s."""
+    asyncio.run(_reset(database_url))
+    _run_submitter(addr, jobs, 4, 100)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llm_mcp", "worker"],
+        env={
+            **os.environ,
+            "CORE_GRPC_ADDR": addr,
+            "WORKER_CONCURRENCY": "64",
+            "WORKER_ID": "bench-real",
+            "LOG_LEVEL": "WARNING",
+        },
+    )
+    started = time.perf_counter()
+    try:
+        while asyncio.run(_count_done(database_url)) < jobs:
+            time.sleep(0.05)
+        return jobs / (time.perf_counter() - started)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
 
 
 async def notify_cost(database_url: str, statements: int) -> tuple[float, float]:
@@ -204,9 +229,11 @@ def main() -> None:
         print(f"2. end-to-end echo, batches of 50:          {batched:8.0f} jobs/s")
         lat = asyncio.run(latency(core.grpc_addr, database_url, args.latency_samples))
         print(f"3. enqueue -> claim, idle long-poll worker: {describe_ms(lat)}")
+        real = real_worker(core.grpc_addr, database_url, args.jobs)
+        print(f"4. one llm-mcp worker (64 slots), prefilled: {real:8.0f} jobs/s")
         with_notify, without = asyncio.run(notify_cost(database_url, 3000))
         print(
-            f"4. insert statements/s with NOTIFY {with_notify:.0f}, without {without:.0f} "
+            f"5. insert statements/s with NOTIFY {with_notify:.0f}, without {without:.0f} "
             f"({(1 - with_notify / without) * 100:.1f}% cost)"
         )
 
