@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from proto.client import CoreClient
 from tests.fleet_support import (
@@ -26,7 +27,7 @@ from tests.fleet_support import (
     FakeTailnet,
     fake_tailnet,
 )
-from tests.support import start_core
+from tests.support import core_settings, eventually, start_core
 
 
 @pytest.fixture
@@ -349,3 +350,20 @@ async def test_two_cores_never_run_rounds_at_once(
     assert len(runs) == 4
     for earlier, later in itertools.pairwise(runs):
         assert earlier["finished_at"] <= later["started_at"]
+
+
+async def test_background_rounds_run_every_interval(
+    database_url: str, net: FakeTailnet, db: asyncpg.Connection
+) -> None:
+    async with start_core(database_url, **net.settings(discovery_interval=0.5)):
+        await eventually(
+            lambda: db.fetchval(
+                "SELECT count(*) >= 2 FROM discovery_runs WHERE finished_at IS NOT NULL"
+            )
+        )
+    assert (await devices(db))[GPU]["ollama_addr"] == f"http://127.0.0.3:{net.port}"
+
+
+def test_bad_ollama_ports_fail_at_start_up_naming_the_variable() -> None:
+    with pytest.raises(ValidationError, match="OLLAMA_PORTS"):
+        core_settings("postgresql://x/y", ollama_ports="11434,abc")
