@@ -15,6 +15,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from llm_mcp import cli
 from proto.client import CoreClient
 from tests.fleet_support import (
     BOX,
@@ -367,3 +368,18 @@ async def test_background_rounds_run_every_interval(
 def test_bad_ollama_ports_fail_at_start_up_naming_the_variable() -> None:
     with pytest.raises(ValidationError, match="OLLAMA_PORTS"):
         core_settings("postgresql://x/y", ollama_ports="11434,abc")
+
+
+async def test_cli_discover_and_devices(
+    http: httpx.AsyncClient, net: FakeTailnet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = str(http.base_url).rstrip("/")
+    with pytest.raises(SystemExit) as ended:
+        await asyncio.to_thread(cli.main, ["discover", "--core-url", url])
+    assert ended.value.code == 0
+    assert json.loads(capsys.readouterr().out)["with_ollama"] == 3
+    await asyncio.to_thread(cli.main, ["devices", "--core-url", url])
+    table = capsys.readouterr().out.splitlines()
+    gpu_line = next(line for line in table if line.startswith(GPU))
+    assert "online" in gpu_line and "llama3.2:1b, qwen2.5:7b" in gpu_line
+    assert table[-1] == "4 of 5 online"

@@ -11,6 +11,7 @@ from core.fleet.ollama_probe import parse_context_length, parse_params_b, parse_
 from core.fleet.schemas import memory_from_metrics
 from core.fleet.tailscale import parse_status, parse_time
 from core.fleet.targets import parse_ports, plan_targets
+from llm_mcp.fleet_table import render_devices
 from tests.fakes.ollama import tag
 from tests.fakes.tailnet import node, status
 
@@ -132,3 +133,37 @@ def test_memory_from_metrics() -> None:
     for bad in ("lots", 0, -1, True, float("inf"), 10**9):
         with pytest.raises(InvalidInput, match="ram_gb"):
             memory_from_metrics({"ram_gb": bad})
+
+
+def test_devices_table() -> None:
+    view = {
+        "devices": [
+            {
+                "id": "box.ts.net.",
+                "online": True,
+                "ollama_addr": "http://100.64.0.1:11434",
+                "ollama_version": "0.5.7",
+                "latency_ms": 3.4,
+                "load": 1,
+                "models": [{"name": "llama3.2:1b"}, {"name": "qwen2.5:7b"}],
+            },
+            {"id": "pixel-7", "online": True, "ollama_addr": None, "load": 0, "models": []},
+            {
+                "id": "gpu.ts.net.",
+                "online": False,
+                "offline_reason": "connection refused",
+                "ollama_addr": None,
+                "load": 0,
+                "models": [{"name": "qwen2.5:7b"}],
+            },
+        ],
+        "online": 2,
+        "total": 3,
+    }
+    lines = render_devices(view).splitlines()
+    assert lines[0].split() == ["DEVICE", "STATE", "OLLAMA", "LATENCY", "LOAD", "MODELS"]
+    assert lines[1].split()[:2] == ["box.ts.net.", "online"]
+    assert lines[1].endswith("llama3.2:1b, qwen2.5:7b") and "3 ms" in lines[1]
+    assert "online, no ollama" in lines[2]
+    assert "offline (connection refused)" in lines[3]
+    assert lines[-1] == "2 of 3 online"
