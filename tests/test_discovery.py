@@ -249,6 +249,17 @@ async def test_missing_tailscale_is_a_clear_error_not_a_crash(
     # Not seeing the tailnet marks nothing offline.
     assert (await devices(db))[GPU]["online"]
 
+    # Logged out: an error, not "every device went offline".
+    document = json.loads(net.status_path.read_text())
+    net.status_path.write_text(json.dumps({**document, "BackendState": "NeedsLogin", "Peer": {}}))
+    async with (
+        start_core(database_url, **net.settings()) as core,
+        httpx.AsyncClient(base_url=core.http_url, timeout=30) as http,
+    ):
+        summary = await run_round(http)
+        assert "NeedsLogin" in summary["error"]
+    assert (await devices(db))[GPU]["online"]
+
     # tailscaled down: the CLI's own message is passed on.
     net.status_path.unlink()
     async with (

@@ -40,6 +40,9 @@ class Discovery:
         self._devices = devices
         self._runs = runs
         self.config = config
+        # Callers on this replica queue here, not in Postgres: waiting for the advisory lock
+        # holds a pooled connection, and a burst of POST /v1/discovery/run must not drain it.
+        self._local = asyncio.Lock()
 
     async def run_once(
         self, *, wait: bool = True, skip_within: float | None = None
@@ -47,7 +50,9 @@ class Discovery:
         """Runs one round and records it. Returns None without a round when wait=False and
         another replica (or task) is running one, or when a round finished less than
         `skip_within` seconds ago."""
-        async with self._runs.round_lock(wait=wait) as held:
+        if not wait and self._local.locked():
+            return None
+        async with self._local, self._runs.round_lock(wait=wait) as held:
             if not held:
                 return None
             if skip_within is not None:

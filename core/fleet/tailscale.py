@@ -117,4 +117,8 @@ async def read_status(binary: str, socket: str | None, *, limit_seconds: float) 
         raise TailscaleUnavailable(f"tailscale status printed no JSON: {exc}") from None
     if not isinstance(status, dict):
         raise TailscaleUnavailable("tailscale status printed JSON that is not an object")
+    state = status.get("BackendState")
+    if state not in (None, "Running"):
+        # Logged out or stopped: the peer list says nothing about the devices themselves.
+        raise TailscaleUnavailable(f"tailscale is not running (BackendState {state!r})")
     return status
