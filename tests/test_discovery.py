@@ -394,3 +394,17 @@ async def test_cli_discover_and_devices(
     gpu_line = next(line for line in table if line.startswith(GPU))
     assert "online" in gpu_line and "llama3.2:1b, qwen2.5:7b" in gpu_line
     assert table[-1] == "4 of 5 online"
+
+
+async def test_a_burst_of_run_requests_does_not_drain_the_pool(
+    database_url: str, net: FakeTailnet
+) -> None:
+    async with (
+        start_core(database_url, **net.settings(db_pool_size=3)) as core,
+        httpx.AsyncClient(base_url=core.http_url, timeout=30) as http,
+    ):
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(http.post("/v1/discovery/run") for _ in range(6))), 25
+        )
+        assert [a.status_code for a in answers] == [200] * 6
+        assert (await http.get("/health")).status_code == 200
