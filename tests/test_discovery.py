@@ -111,12 +111,13 @@ async def test_first_round_finds_devices_ports_and_models(
     assert models["qwen2.5:0.5b"]["context_length"] == 32768
     assert models["nomic-embed-text:latest"]["params_b"] == pytest.approx(0.137)
 
-    # The socket setting reaches the CLI; /api/show is asked once per new model only.
+    # The socket setting reaches the CLI; /api/show is asked once per new model name only.
     argv = [json.loads(line) for line in net.argv_log.read_text().splitlines()]
     assert argv[0] == [f"--socket={net.socket_path}", "status", "--json"]
-    shows = len(net.box.show_calls) + len(net.gpu.show_calls)
+    shows = net.box.show_calls + net.box2.show_calls + net.gpu.show_calls
+    assert sorted(shows) == sorted(set(models))
     await run_round(http)
-    assert len(net.box.show_calls) + len(net.gpu.show_calls) == shows
+    assert len(net.box.show_calls + net.box2.show_calls + net.gpu.show_calls) == len(shows)
 
     last = (await http.get("/v1/discovery/last")).json()
     assert last["ran"] is True and last["finished_at"] >= last["started_at"]

@@ -137,15 +137,20 @@ class Discovery:
         summary.went_offline = sorted(before - after)
 
     async def _probe_all(self, targets: list[ProbeTarget]) -> list[OllamaProbe]:
-        known = await self._devices.models_with_context()
+        # /api/show once per model name per round, on whichever device lists it first.
+        asked = await self._devices.models_with_context()
         limit = asyncio.Semaphore(self.config.max_concurrent_probes)
         timeout = self.config.probe_timeout
 
+        def needs_show(name: str) -> bool:
+            if name in asked:
+                return False
+            asked.add(name)
+            return True
+
         async def one(target: ProbeTarget) -> OllamaProbe:
             async with limit:
-                return await probe(
-                    client, target, limit_seconds=timeout, needs_show=lambda name: name not in known
-                )
+                return await probe(client, target, limit_seconds=timeout, needs_show=needs_show)
 
         # trust_env=False: an HTTP(S)_PROXY meant for the internet must not catch tailnet hosts.
         async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
