@@ -276,7 +276,9 @@ async def test_devices_and_models_views_match_over_http_and_grpc(
 ) -> None:
     await run_round(http)
     await db.execute(
-        "INSERT INTO device_limits (device_id, ram_gb, max_params_b) VALUES ('*', 16, 12)"
+        """INSERT INTO device_limits (device_id, ram_gb, max_params_b, deny_models)
+           VALUES ('*', 16, 12, NULL), ($1, 8, 5, '["qwen2.5:7b"]')""",
+        BOX,
     )
     await db.execute(
         """INSERT INTO benchmarks (device_id, provider, model, task_type, tokens_out,
@@ -301,6 +303,8 @@ async def test_devices_and_models_views_match_over_http_and_grpc(
     assert gpu["limits"]["device_id"] == "*" and gpu["limits"]["max_params_b"] == 12
     assert gpu["benchmarks"]["llama3.2:1b"]["tps"] == 42.0
     assert by_id[PHONE]["models"] == [] and by_id[PHONE]["routable"] is False
+    assert by_id[BOX]["limits"]["deny_models"] == ["qwen2.5:7b"]
+    assert by_id[net.port_device]["limits"]["device_id"] == BOX  # same machine
     assert by_id[OLD]["online"] is False
 
     online = (await http.get("/v1/devices", params={"online_only": "true"})).json()

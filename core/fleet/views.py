@@ -51,7 +51,12 @@ def _benchmark_view(row: dict[str, Any]) -> dict[str, Any]:
 def device_view(device: dict[str, Any], snapshot: FleetSnapshot) -> dict[str, Any]:
     """One device as an operator needs it to see why routing chose what it chose."""
     device_id = device["id"]
-    limits = snapshot.limits.get(device_id) or snapshot.limits.get("*")
+    # A port device is the same machine as its base device: same memory, same limits.
+    limits = (
+        snapshot.limits.get(device_id)
+        or snapshot.limits.get(device["base_device_id"] or "")
+        or snapshot.limits.get("*")
+    )
     models = [
         {**_model_fields(m), "size_bytes": m["device_size_bytes"] or m["size_bytes"]}
         for m in snapshot.models_by_device.get(device_id, [])
