@@ -63,7 +63,8 @@ class FakeTailnet:
             "tailscale_bin": str(FAKE_TAILSCALE),
             "tailscale_socket": str(self.socket_path),
             "ollama_ports": f"{self.port},{self.port2}",
-            "discovery_probe_timeout": 1.0,
+            # Generous: five agents share two cores; tests with a stuck device pass less.
+            "discovery_probe_timeout": 3.0,
         }
         values.update(overrides)
         return values

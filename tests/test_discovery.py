@@ -170,18 +170,23 @@ async def test_fleet_changes_between_rounds(
 
 
 async def test_hanging_device_does_not_stall_the_round(
-    http: httpx.AsyncClient, net: FakeTailnet, db: asyncpg.Connection
+    database_url: str, net: FakeTailnet, db: asyncpg.Connection
 ) -> None:
     net.add_stuck_peer()
-    started = time.monotonic()
-    summary = await run_round(http)
-    elapsed = time.monotonic() - started
-    # probe timeout is 1 s: the stuck device costs about that, not the default HTTP timeouts.
-    assert elapsed < 4.0, elapsed
-    assert summary["errors"] == {STUCK: "no answer within 1s"}
+    async with (
+        start_core(database_url, **net.settings(discovery_probe_timeout=1.5)) as core,
+        httpx.AsyncClient(base_url=core.http_url, timeout=30) as http,
+    ):
+        started = time.monotonic()
+        summary = await run_round(http)
+        elapsed = time.monotonic() - started
+    # The stuck device costs about the probe timeout, not a stalled round.
+    assert elapsed < 5.0, elapsed
+    assert summary["errors"] == {STUCK: "no answer within 1.5s"}
     assert summary["with_ollama"] == 3
     stuck = (await devices(db))[STUCK]
     assert stuck["online"] and stuck["ollama_addr"] is None
+    assert stuck["ollama_error"] == "no answer within 1.5s"
 
 
 async def test_worker_offline_signal_then_probe_restores(
@@ -354,9 +359,10 @@ async def test_two_cores_never_run_rounds_at_once(
     database_url: str, net: FakeTailnet, db: asyncpg.Connection
 ) -> None:
     net.add_stuck_peer()  # every round takes about the probe timeout
+    settings = net.settings(discovery_probe_timeout=1.0)
     async with (
-        start_core(database_url, **net.settings()) as one,
-        start_core(database_url, **net.settings()) as two,
+        start_core(database_url, **settings) as one,
+        start_core(database_url, **settings) as two,
         httpx.AsyncClient(timeout=30) as http,
     ):
         answers = await asyncio.gather(
