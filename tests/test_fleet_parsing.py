@@ -78,10 +78,13 @@ def test_targets_first_port_is_the_device_others_are_port_devices() -> None:
     ]
 
 
-def test_targets_skip_nodes_without_ipv4() -> None:
+def test_targets_use_ipv6_only_without_ipv4_and_skip_nodes_without_addresses() -> None:
     v6_only = node("v6", "100.64.0.9", dns_name="v6.ts.net.")
     v6_only["TailscaleIPs"] = ["fd7a:115c:a1e0::9"]
-    assert plan_targets(parse_status(status(v6_only, [])), (11434,)) == []
+    bare = node("bare", "100.64.0.8")
+    bare["TailscaleIPs"] = []
+    targets = plan_targets(parse_status(status(v6_only, [bare])), (11434,))
+    assert [t.base_url for t in targets] == ["http://[fd7a:115c:a1e0::9]:11434"]
 
 
 def test_ollama_ports_setting() -> None:

@@ -26,6 +26,13 @@ class TailnetNode:
     def ipv4(self) -> str | None:
         return next((ip for ip in self.ips if ":" not in ip), None)
 
+    @property
+    def url_host(self) -> str | None:
+        """The address to reach it by in a URL: the first IPv4, else the first IPv6 in []."""
+        if self.ipv4:
+            return self.ipv4
+        return f"[{self.ips[0]}]" if self.ips else None
+
 
 @dataclass(frozen=True)
 class ProbeTarget:
@@ -35,7 +42,7 @@ class ProbeTarget:
     base_device_id: str | None
     node: TailnetNode
     port: int
-    base_url: str  # http://<first IPv4>:<port>
+    base_url: str  # http://<first IPv4>:<port> (http://[<IPv6>]:<port> without an IPv4)
     host: str  # what the seed calls ollama_host: the DNS name without its dot, else the host
 
 

@@ -29,10 +29,10 @@ def device_id_for(node_id: str, port: int, ports: Sequence[int]) -> str:
 
 
 def plan_targets(nodes: Sequence[TailnetNode], ports: Sequence[int]) -> list[ProbeTarget]:
-    """Every online node that has an IPv4 address, on every port."""
+    """Every online node that has an address (IPv4 preferred), on every port."""
     targets: list[ProbeTarget] = []
     for node in nodes:
-        if not node.online or node.ipv4 is None:
+        if not node.online or node.url_host is None:
             continue
         host = node.dns_name.rstrip(".") if node.dns_name else node.host_name
         for port in ports:
@@ -43,7 +43,7 @@ def plan_targets(nodes: Sequence[TailnetNode], ports: Sequence[int]) -> list[Pro
                     base_device_id=None if device_id == node.id else node.id,
                     node=node,
                     port=port,
-                    base_url=f"http://{node.ipv4}:{port}",
+                    base_url=f"http://{node.url_host}:{port}",
                     host=host,
                 )
             )
