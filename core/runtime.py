@@ -22,6 +22,12 @@ from grpc_reflection.v1alpha import reflection
 from core.db.migrate import apply_schema
 from core.db.pool import connect, create_pool
 from core.events.hub import EventHub
+from core.fleet.catalog_store import CatalogStore
+from core.fleet.device_store import DeviceStore
+from core.fleet.discovery import Discovery, DiscoveryConfig
+from core.fleet.discovery_store import DiscoveryStore
+from core.fleet.service import FleetService
+from core.fleet.targets import parse_ports
 from core.grpc.auth import BearerTokenInterceptor
 from core.grpc.servicer import CoreServicer
 from core.http.app import create_app
@@ -62,6 +68,7 @@ class CoreRuntime:
                 interval_seconds=settings.retention_interval,
             ),
         )
+        self.fleet = _fleet_service(settings, pool)
 
     async def database_ok(self) -> bool:
         try:
@@ -70,6 +77,22 @@ class CoreRuntime:
             return True
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
             return False
+
+
+def _fleet_service(settings: CoreSettings, pool: asyncpg.Pool) -> FleetService:
+    devices, runs = DeviceStore(pool), DiscoveryStore(pool)
+    discovery = Discovery(
+        devices,
+        runs,
+        DiscoveryConfig(
+            tailscale_bin=settings.tailscale_bin,
+            tailscale_socket=settings.tailscale_socket or None,
+            ports=parse_ports(settings.ollama_ports),
+            probe_timeout=settings.discovery_probe_timeout,
+            interval_seconds=settings.discovery_interval,
+        ),
+    )
+    return FleetService(devices=devices, catalog=CatalogStore(pool), runs=runs, discovery=discovery)
 
 
 @dataclass
@@ -111,7 +134,7 @@ async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
             ("grpc.so_reuseport", 0),
         ],
     )
-    llm_pb2_grpc.add_CoreServicer_to_server(CoreServicer(runtime.queue), server)
+    llm_pb2_grpc.add_CoreServicer_to_server(CoreServicer(runtime.queue, runtime.fleet), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     service_name = llm_pb2.DESCRIPTOR.services_by_name["Core"].full_name
@@ -165,6 +188,8 @@ async def running_core(
         if maintenance:
             tasks.append(asyncio.create_task(runtime.sweeper.run(), name="lease-sweeper"))
             tasks.append(asyncio.create_task(runtime.retention.run(), name="retention"))
+            if settings.discovery_interval > 0:
+                tasks.append(asyncio.create_task(runtime.fleet.discovery.run(), name="discovery"))
         host = settings.http_host if settings.http_host not in ("0.0.0.0", "::") else "127.0.0.1"
         ghost = settings.grpc_host if settings.grpc_host not in ("0.0.0.0", "::") else "127.0.0.1"
         yield RunningCore(runtime, f"http://{host}:{http_port}", f"{ghost}:{grpc_port}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.fleet.targets import parse_ports
 
 
 class CoreSettings(BaseSettings):
@@ -28,3 +30,16 @@ class CoreSettings(BaseSettings):
     retry_cap_seconds: float = Field(300.0, ge=0)
     sse_ping_seconds: float = Field(15.0, gt=0)
     worker_live_seconds: float = Field(90.0, gt=0)
+
+    # Discovery (core/fleet): tailnet devices and their Ollama models.
+    tailscale_bin: str = "tailscale"
+    tailscale_socket: str = "/var/run/tailscale/tailscaled.sock"
+    ollama_ports: str = "11434"
+    discovery_interval: float = Field(60.0, ge=0)
+    discovery_probe_timeout: float = Field(2.0, gt=0, le=60)
+
+    @field_validator("ollama_ports")
+    @classmethod
+    def _valid_ports(cls, value: str) -> str:
+        parse_ports(value)
+        return value

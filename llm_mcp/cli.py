@@ -164,6 +164,27 @@ def cmd_watch(args: argparse.Namespace) -> None:
     raise SystemExit(watch(_core_url(args), args.job_id))
 
 
+def _get_json(args: argparse.Namespace, method: str, path: str) -> Any:
+    response = httpx.request(method, f"{_core_url(args)}{path}", headers=_headers(), timeout=120)
+    if response.status_code >= 400:
+        _print_error(response)
+        raise SystemExit(1)
+    return response.json()
+
+
+def cmd_devices(args: argparse.Namespace) -> None:
+    from llm_mcp.fleet_table import render_devices
+
+    view = _get_json(args, "GET", "/v1/devices" + ("?online_only=true" if args.online else ""))
+    print(json.dumps(view, indent=2) if args.json else render_devices(view))
+
+
+def cmd_discover(args: argparse.Namespace) -> None:
+    run = _get_json(args, "POST", "/v1/discovery/run")
+    print(json.dumps(run["summary"], indent=2, ensure_ascii=False))
+    raise SystemExit(0 if run["summary"]["ok"] else 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-mcp", description="LLM job router for a fleet of Ollama machines and clouds."
@@ -195,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     watch_cmd.add_argument("job_id")
     watch_cmd.add_argument("--core-url", default=default_core)
     watch_cmd.set_defaults(func=cmd_watch)
+
+    devices = sub.add_parser("devices", help="print the fleet: devices, state, models, load")
+    devices.add_argument("--online", action="store_true", help="online devices only")
+    devices.add_argument("--json", action="store_true", help="the raw JSON of GET /v1/devices")
+    devices.add_argument("--core-url", default=default_core)
+    devices.set_defaults(func=cmd_devices)
+
+    discover = sub.add_parser("discover", help="run a discovery round now, print its summary")
+    discover.add_argument("--core-url", default=default_core)
+    discover.set_defaults(func=cmd_discover)
     return parser
 
 

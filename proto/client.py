@@ -272,6 +272,17 @@ class CoreClient:
             pb.MarkDeviceOfflineRequest(device_id=device_id, reason=reason, worker_id=worker_id),
         )
 
+    async def report_metrics(
+        self, *, worker_id: str, device_id: str, metrics: dict[str, Any]
+    ) -> None:
+        """Stores device metrics; `ram_gb` / `vram_gb` in them set the device's memory."""
+        await self._call(
+            self._stub.ReportMetrics,
+            pb.ReportMetricsRequest(
+                worker_id=worker_id, device_id=device_id, metrics_json=to_json(metrics)
+            ),
+        )
+
     async def list_devices(self, *, online_only: bool = False) -> Any:
         """The JSON of GET /v1/devices."""
         answer = await self._call(

@@ -24,6 +24,7 @@ def core_settings(database_url: str, **overrides: Any) -> CoreSettings:
         "sweep_interval": 3600,  # tests drive the sweeper themselves
         "retention_interval": 3600,
         "db_pool_size": 20,
+        "discovery_interval": 0,  # tests run discovery rounds themselves
     }
     values.update(overrides)
     return CoreSettings(**values)

@@ -11,6 +11,8 @@ import grpc
 from pydantic import ValidationError
 
 from core import errors
+from core.fleet.schemas import DeviceOffline
+from core.fleet.service import FleetService
 from core.grpc.convert import dumps, event_to_pb, job_to_pb, parse_json, submit_fields, ts
 from core.queue.schemas import (
     MAX_BATCH,
@@ -82,8 +84,15 @@ def _complete_fields(req: pb.CompleteJobRequest) -> CompleteRequest:
 
 
 class CoreServicer(pb_grpc.CoreServicer):
-    def __init__(self, queue: QueueService) -> None:
+    def __init__(self, queue: QueueService, fleet: FleetService | None = None) -> None:
         self._queue = queue
+        self._fleet = fleet
+
+    @property
+    def fleet(self) -> FleetService:
+        if self._fleet is None:
+            raise errors.CoreError("this core runs without the fleet service")
+        return self._fleet
 
     @_translated
     async def SubmitJob(self, request: pb.SubmitJobRequest, context: Any) -> pb.SubmitJobResponse:
@@ -230,13 +239,10 @@ class CoreServicer(pb_grpc.CoreServicer):
         self, request: pb.ReportMetricsRequest, context: Any
     ) -> pb.ReportMetricsResponse:
         metrics = parse_json("metrics_json", request.metrics_json, default={}, object_only=True)
-        log.info(
-            "worker metrics",
-            extra={
-                "worker_id": request.worker_id,
-                "device_id": request.device_id,
-                "metrics": dumps(metrics),
-            },
+        await self.fleet.report_metrics(
+            worker_id=request.worker_id or None,
+            device_id=request.device_id or None,
+            metrics=metrics,
         )
         return pb.ReportMetricsResponse(ok=True)
 
@@ -253,3 +259,29 @@ class CoreServicer(pb_grpc.CoreServicer):
             )
         )
         return pb.ReportProgressResponse(ok=True, event_id=event_id)
+
+    @_translated
+    async def MarkDeviceOffline(
+        self, request: pb.MarkDeviceOfflineRequest, context: Any
+    ) -> pb.MarkDeviceOfflineResponse:
+        await self.fleet.mark_offline(
+            DeviceOffline(
+                device_id=request.device_id,
+                reason=request.reason,
+                worker_id=request.worker_id or None,
+            )
+        )
+        return pb.MarkDeviceOfflineResponse(ok=True)
+
+    @_translated
+    async def ListDevices(
+        self, request: pb.ListDevicesRequest, context: Any
+    ) -> pb.ListDevicesResponse:
+        devices = await self.fleet.list_devices(online_only=request.online_only)
+        return pb.ListDevicesResponse(devices_json=dumps(devices))
+
+    @_translated
+    async def ListModels(
+        self, request: pb.ListModelsRequest, context: Any
+    ) -> pb.ListModelsResponse:
+        return pb.ListModelsResponse(models_json=dumps(await self.fleet.list_models()))

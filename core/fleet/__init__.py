@@ -1,0 +1,1 @@
+"""The fleet: Tailscale discovery, Ollama probes, devices, the model catalog, device metrics."""

@@ -1,0 +1,157 @@
+"""The discovery round: tailnet -> devices, every online device probed for Ollama -> models.
+
+One replica at a time runs a round (a Postgres advisory lock held for the whole
+round). `run_once()` is what POST /v1/discovery/run and the tests call; `run()` is
+the DISCOVERY_INTERVAL loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from core.fleet.device_store import DeviceStore
+from core.fleet.discovery_store import DiscoveryRun, DiscoveryStore
+from core.fleet.models import DiscoverySummary, OllamaProbe, ProbeTarget
+from core.fleet.ollama_probe import probe
+from core.fleet.tailscale import TailscaleUnavailable, parse_status, read_status
+from core.fleet.targets import plan_targets
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DiscoveryConfig:
+    tailscale_bin: str = "tailscale"
+    tailscale_socket: str | None = "/var/run/tailscale/tailscaled.sock"
+    ports: tuple[int, ...] = (11434,)
+    probe_timeout: float = 2.0
+    interval_seconds: float = 60.0  # 0 = no background rounds
+    tailscale_timeout: float = 10.0
+    max_concurrent_probes: int = 64
+
+
+class Discovery:
+    def __init__(self, devices: DeviceStore, runs: DiscoveryStore, config: DiscoveryConfig) -> None:
+        self._devices = devices
+        self._runs = runs
+        self.config = config
+        # Callers on this replica queue here, not in Postgres: waiting for the advisory lock
+        # holds a pooled connection, and a burst of POST /v1/discovery/run must not drain it.
+        self._local = asyncio.Lock()
+
+    async def run_once(
+        self, *, wait: bool = True, skip_within: float | None = None
+    ) -> DiscoveryRun | None:
+        """Runs one round and records it. Returns None without a round when wait=False and
+        another replica (or task) is running one, or when a round finished less than
+        `skip_within` seconds ago."""
+        if not wait and self._local.locked():
+            return None
+        async with self._local, self._runs.round_lock(wait=wait) as held:
+            if not held:
+                return None
+            if skip_within is not None:
+                since = await self._runs.seconds_since_last()
+                if since is not None and since < skip_within:
+                    return None
+            run_id = await self._runs.start()
+            summary = await self._round()
+            body = summary.to_json()
+            started, finished = await self._runs.finish(run_id, body)
+        return DiscoveryRun(id=run_id, started_at=started, finished_at=finished, summary=body)
+
+    async def run(self) -> None:
+        """Background rounds every interval_seconds; a round another replica ran recently
+        counts, so N replicas do not probe the fleet N times per interval."""
+        interval = self.config.interval_seconds
+        while True:
+            try:
+                await self.run_once(wait=False, skip_within=interval * 0.9)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("discovery: round failed; trying again in %.0fs", interval)
+            await asyncio.sleep(interval)
+
+    async def _round(self) -> DiscoverySummary:
+        started = time.perf_counter()
+        summary = DiscoverySummary()
+        try:
+            await self._discover(summary)
+        finally:
+            summary.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        if summary.error is None:
+            log.info(
+                "discovery: %d devices, %d online, %d with Ollama, +%d/-%d models, %d errors",
+                summary.devices_seen,
+                summary.online,
+                summary.with_ollama,
+                len(summary.models_added),
+                len(summary.models_removed),
+                len(summary.errors),
+            )
+        return summary
+
+    async def _discover(self, summary: DiscoverySummary) -> None:
+        config = self.config
+        try:
+            status = await read_status(
+                config.tailscale_bin,
+                config.tailscale_socket,
+                limit_seconds=config.tailscale_timeout,
+            )
+        except (TailscaleUnavailable, OSError) as exc:
+            # Nothing is marked offline: not seeing the tailnet says nothing about the devices.
+            summary.error = str(exc)
+            log.error("discovery: %s", exc)
+            return
+        nodes = parse_status(status)
+        before = await self._devices.online_ids()
+        await self._devices.record_nodes(nodes)
+        summary.devices_seen = len(nodes)
+        summary.online = sum(1 for n in nodes if n.online)
+        probes = await self._probe_all(plan_targets(nodes, config.ports))
+        for result in probes:
+            device_id = result.target.device_id
+            added, removed, had_ollama = await self._devices.record_probe(result)
+            summary.models_added += [{"device_id": device_id, "model": m} for m in added]
+            summary.models_removed += [{"device_id": device_id, "model": m} for m in removed]
+            if result.ok:
+                summary.with_ollama += 1
+            elif had_ollama or not result.refused:
+                # A refused connection on a node that never ran Ollama is not news.
+                summary.errors[device_id] = result.error or "unknown error"
+                log.warning(
+                    "discovery: Ollama at %s: %s",
+                    result.target.base_url,
+                    result.error,
+                    extra={"device_id": device_id},
+                )
+        after = await self._devices.online_ids()
+        summary.came_back = sorted(after - before)
+        summary.went_offline = sorted(before - after)
+
+    async def _probe_all(self, targets: list[ProbeTarget]) -> list[OllamaProbe]:
+        # /api/show once per model name per round, on whichever device lists it first.
+        asked = await self._devices.models_with_context()
+        limit = asyncio.Semaphore(self.config.max_concurrent_probes)
+        timeout = self.config.probe_timeout
+
+        def needs_show(name: str) -> bool:
+            if name in asked:
+                return False
+            asked.add(name)
+            return True
+
+        async def one(target: ProbeTarget) -> OllamaProbe:
+            async with limit:
+                return await probe(client, target, limit_seconds=timeout, needs_show=needs_show)
+
+        # trust_env=False: an HTTP(S)_PROXY meant for the internet must not catch tailnet hosts.
+        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+            return await asyncio.gather(*(one(t) for t in targets))
