@@ -39,7 +39,7 @@ def _run_until_signal(serve: Callable[[asyncio.Event], Any]) -> None:
 
     try:
         asyncio.run(_main())
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: config read at start-up (device limits)
         print(f"llm-mcp: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 

@@ -64,6 +64,7 @@ class JobStore:
                 [j.provider for j in jobs],
                 [j.model for j in jobs],
                 [j.device_id for j in jobs],
+                [list(j.device_candidates) if j.device_candidates else None for j in jobs],
             )
         by_id = {r["id"]: Job.from_row(r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
