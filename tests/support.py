@@ -50,7 +50,7 @@ async def running_worker(
     settings = WorkerSettings(**values)
     stop = asyncio.Event()
     async with CoreClient(grpc_addr) as client:
-        worker = Worker(settings, client, handlers or default_handlers())
+        worker = Worker(settings, client, handlers or default_handlers(settings))
         task = asyncio.create_task(worker.run(stop))
         try:
             yield worker
