@@ -203,6 +203,8 @@ async def serving(fake: FakeServer) -> AsyncIterator[FakeServer]:
     """Runs the fake on its host (a free port) in this event loop until exit."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit it: answers go out at once, as from a real Ollama.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((fake.host, fake.port))
     sock.listen(128)
     sock.setblocking(False)
