@@ -80,10 +80,19 @@ async def direct_call(client: httpx.AsyncClient, ollama: str) -> float:
 
 
 async def routed_call(client: httpx.AsyncClient) -> float:
-    started = time.perf_counter()
-    answer = await client.post(
-        "/v1/llm/request", json={"provider": "ollama", "task": "generate", "prompt": "hi"}
+    return await _through_core(
+        client, "/v1/llm/request", {"provider": "ollama", "task": "generate", "prompt": "hi"}
     )
+
+
+async def echo_call(client: httpx.AsyncClient) -> float:
+    """The queue alone (an echo job, no provider): what routing's figures stand on."""
+    return await _through_core(client, "/v1/jobs", {"kind": "echo", "payload": {"prompt": "hi"}})
+
+
+async def _through_core(client: httpx.AsyncClient, path: str, body: dict) -> float:
+    started = time.perf_counter()
+    answer = await client.post(path, json=body)
     answer.raise_for_status()
     job_id = answer.json()["job_id"]
     async with client.stream("GET", f"/v1/jobs/{job_id}/stream") as stream:
@@ -123,13 +132,15 @@ async def measure(core_url: str, ollama: str, requests: int, label: str) -> list
             await run_clients(lambda: routed_call(routed), clients, clients * 3)
             base = await run_clients(lambda: direct_call(direct, ollama), clients, requests)
             full = await run_clients(lambda: routed_call(routed), clients, requests)
+            echo = await run_clients(lambda: echo_call(routed), clients, requests)
             b50, b99 = percentile(base, 0.5), percentile(base, 0.99)
             f50, f99 = percentile(full, 0.5), percentile(full, 0.99)
+            e50, e99 = percentile(echo, 0.5), percentile(echo, 0.99)
             lines.append(
-                f"{label:8} clients={clients:2}  direct p50={b50:6.2f} p99={b99:6.2f} ms   "
-                f"routed p50={f50:6.2f} p99={f99:6.2f} ms   added p50={f50 - b50:6.2f} "
-                f"p99={f99 - b99:6.2f} ms   (n={requests}, mean routed "
-                f"{statistics.fmean(full):.2f} ms)"
+                f"{label:8} clients={clients:2}  direct p50={b50:6.2f} p99={b99:6.2f}  "
+                f"routed p50={f50:6.2f} p99={f99:6.2f}  added p50={f50 - b50:6.2f} "
+                f"p99={f99 - b99:6.2f}  | queue-only echo p50={e50:6.2f} p99={e99:6.2f} ms "
+                f"(n={requests}, mean routed {statistics.fmean(full):.2f})"
             )
             print(lines[-1], flush=True)
     return lines

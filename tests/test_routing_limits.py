@@ -109,3 +109,10 @@ def test_binding_never_exceeds_capacity_and_skips_offline_devices() -> None:
         ("free", None),
     ]
     assert len(assign_devices(jobs, [slot("a.", capacity=5)], max_jobs=2)) == 2
+
+
+def test_a_retried_late_bound_job_binds_again() -> None:
+    # Its first attempt ran on a. (now offline): the retry goes to the next candidate.
+    job = QueuedJob("retry", "a.", ("a.", "b."))
+    chosen = assign_devices([job], [slot("a.", online=False), slot("b.")], max_jobs=1)
+    assert [(j.id, s.device_id if s else None) for j, s in chosen] == [("retry", "b.")]

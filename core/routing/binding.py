@@ -38,9 +38,10 @@ def assign_devices(
 ) -> list[tuple[QueuedJob, Slot | None]]:
     """Jobs to claim, in claim order, each with the device it binds to (None: not bound).
 
-    A job pinned to a device waits for a free slot there; a late-bound job takes the first of
-    its candidates that is online with a free slot; a job with neither runs unbound. No
-    device gets more running jobs than its capacity.
+    A job pinned to a device waits for a free slot there; a late-bound job (one with
+    candidates, also when a previous attempt bound it) takes the first of its candidates that
+    is online with a free slot; a job with neither runs unbound. No device gets more running
+    jobs than its capacity.
     """
     by_id = {s.device_id: s for s in slots}
     free = {s.device_id: s.capacity - s.running for s in slots}
@@ -48,7 +49,7 @@ def assign_devices(
     for job in jobs:
         if len(chosen) >= max_jobs:
             break
-        if job.device_id:
+        if job.device_id and not job.candidates:
             slot = by_id.get(job.device_id)
             if slot is None:
                 chosen.append((job, None))  # not a device this core knows: nothing to count
