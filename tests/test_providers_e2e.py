@@ -258,3 +258,23 @@ async def test_cloud_auth_error_is_not_retried(core: RunningCore, http: httpx.As
             job = await finished(http, job_id)
     assert job["status"] == "error" and job["attempts"] == 1
     assert "401" in job["error"] and "Incorrect API key" in job["error"]
+
+
+async def test_a_failed_benchmark_is_listed_as_not_ok(
+    core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await add_device(db, "down.", closed_port("127.0.0.12"))
+    async with worker(core):
+        answer = await http.post(
+            "/v1/benchmarks/run",
+            json={"model": "llama3.2:1b", "task_type": "embed", "runs": 1, "device_id": "down."},
+        )
+        assert answer.status_code == 201, answer.text
+
+        async def listed() -> list[dict[str, Any]]:
+            return (await http.get("/v1/benchmarks")).json()["benchmarks"]
+
+        [bench, *_] = await eventually(listed)
+    assert bench["ok"] is False and bench["task_type"] == "embed"
+    assert bench["device_id"] == "down." and "unreachable" in bench["error"]
+    assert await db.fetchval("SELECT count(*) FROM device_model_stats") == 0

@@ -171,6 +171,8 @@ def test_payload_address_must_be_a_known_device() -> None:
     f = fleet(device("box.ts.net."))
     with pytest.raises(InvalidInput, match="is not a known device"):
         route(ask(provider="ollama", payload={"prompt": "x", "ollama_addr": "169.254.169.254"}), f)
+    with pytest.raises(InvalidInput, match="is not a known device"):
+        route(ask(provider="openai", payload={"prompt": "x", "base_url": "http://10.0.0.1"}), f)
     d = route(ask(provider="ollama", payload={"prompt": "x", "ollama_host": "box.ts.net"}), f)
     assert d.device_id == "box.ts.net." and d.candidates is None
 

@@ -244,6 +244,7 @@ def route(req: LlmRequest, fleet: Fleet) -> Decision:
     if not req.has_input():
         raise InvalidInput("give prompt, messages or payload")
     reason: list[str] = []
+    _pinned_device(req, fleet)  # an unknown address is refused whichever provider runs it
     explicit = req.provider != "auto"
     order = [req.provider] if explicit else provider_order(req, fleet, reason)
     if explicit:
