@@ -18,12 +18,16 @@ SELECT id, device_id, device_candidates
    FOR UPDATE SKIP LOCKED;
 
 -- name: device_list_slots
--- Every Ollama device: where to reach it and how many device-bound jobs ($1 kinds) run on it.
+-- Every Ollama device: where to reach it, its limits (own row, else '*', as JSON) and how many
+-- device-bound jobs ($1 kinds) run on it.
 SELECT d.id, d.online, d.ollama_addr, d.ollama_host,
+       to_jsonb(coalesce(own, star)) AS limits,
        (SELECT count(*) FROM jobs j
          WHERE j.status = 'running' AND j.device_id = d.id AND j.kind = ANY($1::text[]))::int
            AS running
   FROM devices d
+  LEFT JOIN device_limits own ON own.device_id = d.id
+  LEFT JOIN device_limits star ON star.device_id = '*'
  WHERE d.ollama_addr IS NOT NULL;
 
 -- name: job_claim_bound

@@ -1,36 +1,34 @@
 -- Queries of routing: the fleet as routing sees it, limits, benchmarks and measured figures
 -- (tables devices, models, device_models, device_limits, benchmarks, device_model_stats).
 
--- name: worker_kinds_live
--- Kinds some worker seen within the last $1 seconds can run.
-SELECT DISTINCT unnest(kinds) AS kind
-  FROM workers
- WHERE last_seen_at > now() - make_interval(secs => $1);
-
--- name: device_list_with_load
--- Every device with an Ollama, and how many device-bound jobs ($1 kinds) run on it now.
-SELECT d.id, d.online, d.ollama_addr, d.ollama_host, d.ips,
-       coalesce(r.running, 0)::int AS running
-  FROM devices d
-  LEFT JOIN (SELECT device_id, count(*) AS running
-               FROM jobs
-              WHERE status = 'running' AND device_id IS NOT NULL AND kind = ANY($1::text[])
-              GROUP BY device_id) r ON r.device_id = d.id
- WHERE d.ollama_addr IS NOT NULL
- ORDER BY d.id;
-
--- name: device_model_list_available
--- Models each device has now, with what the catalog knows of them.
-SELECT dm.device_id, dm.model, m.params_b, coalesce(dm.size_bytes, m.size_bytes) AS size_bytes
-  FROM device_models dm
-  LEFT JOIN models m ON m.name = dm.model
- WHERE dm.available;
-
--- name: device_limits_list
-SELECT * FROM device_limits ORDER BY device_id;
-
--- name: device_model_stats_list
-SELECT device_id, model, samples, tps, latency_ms FROM device_model_stats;
+-- name: fleet_snapshot
+-- Everything routing reads, in one round trip: kinds of workers seen within $1 seconds, every
+-- device with an Ollama and its device-bound jobs ($2 kinds) running now, the models devices
+-- have, limits, and the measured (device, model) figures.
+SELECT
+    (SELECT coalesce(array_agg(DISTINCT k), '{}')
+       FROM workers w, unnest(w.kinds) AS k
+      WHERE w.last_seen_at > now() - make_interval(secs => $1)) AS kinds,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'id', d.id, 'online', d.online, 'ollama_addr', d.ollama_addr,
+                'ollama_host', d.ollama_host, 'ips', d.ips,
+                'running', (SELECT count(*) FROM jobs j
+                             WHERE j.status = 'running' AND j.device_id = d.id
+                               AND j.kind = ANY($2::text[])))
+             ORDER BY d.id), '[]')
+       FROM devices d
+      WHERE d.ollama_addr IS NOT NULL) AS devices,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'device_id', dm.device_id, 'model', dm.model, 'params_b', m.params_b,
+                'size_bytes', coalesce(dm.size_bytes, m.size_bytes))), '[]')
+       FROM device_models dm
+       LEFT JOIN models m ON m.name = dm.model
+      WHERE dm.available) AS models,
+    (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]') FROM device_limits l) AS limits,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'device_id', s.device_id, 'model', s.model, 'samples', s.samples,
+                'tps', s.tps, 'latency_ms', s.latency_ms)), '[]')
+       FROM device_model_stats s) AS stats;
 
 -- name: device_limits_delete_missing
 -- Removes limits that came from source $1 and are no longer in it (device ids $2).

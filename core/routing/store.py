@@ -50,19 +50,24 @@ def _translated() -> Any:
         raise StoreUnavailable(f"database unavailable: {exc}") from exc
 
 
-def _limits_from_rows(rows: Sequence[asyncpg.Record]) -> LimitsTable:
-    table: dict[str, DeviceLimits] = {}
-    for row in rows:
-        raw = {
-            k: (list(v) if isinstance(v, list | tuple) else v)
-            for k, v in dict(row).items()
-            if k not in ("device_id", "source", "updated_at") and v is not None
-        }
-        try:
-            table[row["device_id"]] = parse_entry(f"device_limits[{row['device_id']!r}]", raw)
-        except LimitsError:
-            continue  # a hand-edited row we cannot read limits nothing rather than everything
-    return LimitsTable(table)
+def _limits_of(row: Mapping[str, Any] | None) -> DeviceLimits | None:
+    """One device_limits row (auto rules applied); None for no row or one we cannot read."""
+    if not row:
+        return None
+    raw = {
+        k: (list(v) if isinstance(v, list | tuple) else v)
+        for k, v in dict(row).items()
+        if k not in ("device_id", "source", "updated_at") and v is not None
+    }
+    try:
+        return parse_entry(f"device_limits[{row['device_id']!r}]", raw)
+    except LimitsError:
+        return None  # a hand-edited row we cannot read limits nothing rather than everything
+
+
+def _limits_from_rows(rows: Sequence[Mapping[str, Any]]) -> LimitsTable:
+    table = {row["device_id"]: _limits_of(row) for row in rows}
+    return LimitsTable({k: v for k, v in table.items() if v is not None})
 
 
 def overhead_ms(
@@ -91,35 +96,31 @@ class RoutingStore:
         self, *, live_seconds: float, defaults: DefaultModels, strict_limits: bool
     ) -> Fleet:
         async with self._conn() as conn:
-            kinds = await conn.fetch(Q["worker_kinds_live"], float(live_seconds))
-            device_rows = await conn.fetch(Q["device_list_with_load"], _DEVICE_KINDS)
-            model_rows = await conn.fetch(Q["device_model_list_available"]) if device_rows else []
-            limit_rows = await conn.fetch(Q["device_limits_list"]) if device_rows else []
-            stat_rows = await conn.fetch(Q["device_model_stats_list"]) if device_rows else []
+            snap = await conn.fetchrow(Q["fleet_snapshot"], float(live_seconds), _DEVICE_KINDS)
         models: dict[str, dict[str, ModelFacts]] = {}
-        for r in model_rows:
-            models.setdefault(r["device_id"], {})[r["model"]] = ModelFacts(
-                name=r["model"], params_b=r["params_b"], size_bytes=r["size_bytes"]
+        for m in snap["models"]:
+            models.setdefault(m["device_id"], {})[m["model"]] = ModelFacts(
+                name=m["model"], params_b=m["params_b"], size_bytes=m["size_bytes"]
             )
         devices = tuple(
             Device(
-                id=r["id"],
-                online=r["online"],
-                ollama_addr=r["ollama_addr"],
-                ollama_host=r["ollama_host"],
-                models=models.get(r["id"], {}),
-                running=r["running"],
-                ips=tuple(r["ips"] or ()),
+                id=d["id"],
+                online=d["online"],
+                ollama_addr=d["ollama_addr"],
+                ollama_host=d["ollama_host"],
+                models=models.get(d["id"], {}),
+                running=d["running"],
+                ips=tuple(d["ips"] or ()),
             )
-            for r in device_rows
+            for d in snap["devices"]
         )
         return Fleet(
-            live_kinds=frozenset(r["kind"] for r in kinds),
+            live_kinds=frozenset(snap["kinds"]),
             devices=devices,
-            limits=_limits_from_rows(limit_rows),
+            limits=_limits_from_rows(snap["limits"]),
             stats={
-                (r["device_id"], r["model"]): Stats(r["tps"], r["latency_ms"], r["samples"])
-                for r in stat_rows
+                (s["device_id"], s["model"]): Stats(s["tps"], s["latency_ms"], s["samples"])
+                for s in snap["stats"]
             },
             defaults=defaults,
             strict_limits=strict_limits,
@@ -201,10 +202,9 @@ class RoutingStore:
             if not queued:
                 return []
             slot_rows = await conn.fetch(Q["device_list_slots"], _DEVICE_KINDS)
-            limits = _limits_from_rows(await conn.fetch(Q["device_limits_list"]))
             slots = []
             for r in slot_rows:
-                lim = limits.for_device(r["id"])
+                lim = _limits_of(r["limits"])
                 capacity = lim.max_concurrency if lim and lim.max_concurrency else default_capacity
                 slots.append(
                     Slot(
