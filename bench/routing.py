@@ -119,7 +119,23 @@ async def run_clients(call, clients: int, total: int) -> list[float]:  # type: i
     return latencies
 
 
-async def measure(core_url: str, ollama: str, requests: int, label: str) -> list[str]:
+async def server_side(conn: asyncpg.Connection, kind: str, since: float) -> str:
+    """Medians from the jobs' own timestamps: queued -> claimed -> finished (Postgres clock)."""
+    row = await conn.fetchrow(
+        """SELECT percentile_cont(0.5) WITHIN GROUP
+                    (ORDER BY extract(epoch FROM started_at - queued_at)) * 1000 AS claim,
+                  percentile_cont(0.5) WITHIN GROUP
+                    (ORDER BY extract(epoch FROM finished_at - started_at)) * 1000 AS run
+             FROM jobs WHERE kind = $1 AND queued_at >= to_timestamp($2)""",
+        kind,
+        since,
+    )
+    return f"{kind}: queued->running {row['claim']:.2f} ms, running->done {row['run']:.2f} ms"
+
+
+async def measure(
+    core_url: str, ollama: str, requests: int, label: str, conn: asyncpg.Connection
+) -> list[str]:
     lines = []
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with (
@@ -131,8 +147,12 @@ async def measure(core_url: str, ollama: str, requests: int, label: str) -> list
             await run_clients(lambda: direct_call(direct, ollama), clients, clients * 3)
             await run_clients(lambda: routed_call(routed), clients, clients * 3)
             base = await run_clients(lambda: direct_call(direct, ollama), clients, requests)
+            since = time.time()
             full = await run_clients(lambda: routed_call(routed), clients, requests)
             echo = await run_clients(lambda: echo_call(routed), clients, requests)
+            if clients == 1:
+                for kind in ("ollama.generate", "echo"):
+                    print(f"  {label} server side, {await server_side(conn, kind, since)}")
             b50, b99 = percentile(base, 0.5), percentile(base, 0.99)
             f50, f99 = percentile(full, 0.5), percentile(full, 0.99)
             e50, e99 = percentile(echo, 0.5), percentile(echo, 0.99)
@@ -190,7 +210,7 @@ async def main() -> None:
                             break
                         await asyncio.sleep(0.05)
                     print(f"cores: {os.cpu_count()}; requests per point: {args.requests}")
-                    lines = await measure(core_url, ollama, args.requests, "fallback")
+                    lines = await measure(core_url, ollama, args.requests, "fallback", conn)
                     await conn.execute(
                         "INSERT INTO devices (id, online, ollama_addr) VALUES ('bench.', true, $1)",
                         ollama,
@@ -206,7 +226,7 @@ async def main() -> None:
                         "INSERT INTO device_limits (device_id, max_concurrency) "
                         "VALUES ('bench.', 64)"
                     )
-                    lines += await measure(core_url, ollama, args.requests, "device")
+                    lines += await measure(core_url, ollama, args.requests, "device", conn)
                 finally:
                     await conn.close()
         print(json.dumps({"results": lines}, indent=1))

@@ -43,13 +43,11 @@ class JobFailed(Exception):
         retryable: bool = True,
         retry_after: float | None = None,
         device_unreachable: bool = False,
-        metrics: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.device_unreachable = device_unreachable
-        self.metrics = metrics or {}
 
 
 Handler = Callable[[JobContext], Awaitable[Outcome]]
