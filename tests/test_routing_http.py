@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
+from proto import llm_pb2 as pb
 from proto.client import CoreClient, CoreUnavailable, InvalidRequest
 from tests.fleet_setup import add_device, set_limits, set_stats
 
@@ -222,3 +223,41 @@ async def test_benchmark_run_input_is_checked(
     answer = await http.post("/v1/benchmarks/run", json={**base, "runs": 2})
     assert answer.status_code == 201 and len(answer.json()["job_ids"]) == 2
     assert await db.fetchval("SELECT count(*) FROM jobs WHERE device_id = 'b.'") == 2
+
+
+async def test_benchmark_figures_feed_max_latency_routing(
+    http: httpx.AsyncClient, db: asyncpg.Connection, grpc_client: CoreClient
+) -> None:
+    await register(http, "cloud", CLOUD)
+    await register(http, "local", LOCAL)
+    await add_device(db, "gpu.", "http://127.0.0.2:11434")
+    body = {
+        "prompt": "x",
+        "max_tokens": 100,
+        "constraints": {"prefer_local": True, "max_latency_ms": 2000},
+    }
+    # No figures yet: the seed's rule sends it to the cloud.
+    first = await routed(http, **body)
+    assert first["provider"] == "openrouter"
+    assert "device gpu.: no figures for llama3.2:1b, cloud available" in first["reason"]
+    # A benchmark: 10 tokens in 1100 ms at 100 tok/s -> 1000 ms overhead; 100 tokens -> 2000 ms.
+    await grpc_client.report_benchmark(
+        pb.ReportBenchmarkRequest(
+            worker_id="local",
+            device_id="gpu.",
+            provider="ollama",
+            model="llama3.2:1b",
+            task_type="generate",
+            tokens_out=10,
+            latency_ms=1100,
+            tps=100,
+            ok=True,
+        )
+    )
+    second = await routed(http, **body)
+    assert second["provider"] == "ollama" and second["device_id"] == "gpu."
+    tight = await routed(
+        http, **{**body, "constraints": {**body["constraints"], "max_latency_ms": 1500}}
+    )
+    assert tight["provider"] == "openrouter"
+    assert "device gpu.: expected 2000 ms > 1500 ms" in tight["reason"]
