@@ -103,6 +103,7 @@ def test_binding_never_exceeds_capacity_and_skips_offline_devices() -> None:
         QueuedJob("late", None, ("b.", "a.")),
         QueuedJob("free", None, None),
     ]
+    jobs.append(QueuedJob("pinned-to-a-vanished-device", "gone.", None))
     chosen = assign_devices(jobs, [slot("a."), slot("b.", online=False)], max_jobs=10)
     assert [(j.id, s.device_id if s else None) for j, s in chosen] == [
         ("pinned", "a."),

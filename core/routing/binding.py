@@ -51,9 +51,9 @@ def assign_devices(
             break
         if job.device_id and not job.candidates:
             slot = by_id.get(job.device_id)
-            if slot is None:
-                chosen.append((job, None))  # not a device this core knows: nothing to count
-            elif free[slot.device_id] > 0:
+            # A device no longer known waits for discovery to bring it back: never run it
+            # on some other Ollama.
+            if slot is not None and free[slot.device_id] > 0:
                 free[slot.device_id] -= 1
                 chosen.append((job, slot))
             continue
