@@ -52,3 +52,9 @@ class Unauthorized(CoreError):
 
 class PayloadTooLarge(CoreError):
     code = "payload_too_large"
+
+
+class NoRoute(CoreError):
+    """Nothing live can serve the request now (no worker runs the kind); worth retrying later."""
+
+    code = "no_route"

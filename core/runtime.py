@@ -36,6 +36,10 @@ from core.maintenance.lease_sweeper import LeaseSweeper, SweeperConfig
 from core.maintenance.retention import RetentionCleaner, RetentionConfig
 from core.queue.service import QueueConfig, QueueService
 from core.queue.store import JobStore
+from core.routing.fleet import DefaultModels
+from core.routing.limits_loader import LimitsApplier, LimitsConfig
+from core.routing.service import DeviceQueueHooks, RoutingConfig, RoutingService
+from core.routing.store import RoutingStore
 from core.settings import CoreSettings
 from proto import llm_pb2, llm_pb2_grpc
 
@@ -50,12 +54,34 @@ class CoreRuntime:
         self.pool = pool
         self.store = JobStore(pool)
         self.hub = EventHub(lambda: connect(settings.database_url), self.store)
+        self.routing_store = RoutingStore(pool)
+        routing_config = RoutingConfig(
+            worker_live_seconds=settings.worker_live_seconds,
+            device_max_concurrency=settings.device_max_concurrency,
+            strict_limits=settings.strict_model_limits,
+            defaults=DefaultModels(
+                ollama=settings.ollama_model,
+                ollama_embed=settings.ollama_embed_model,
+                openai=settings.openai_model,
+                openrouter=settings.openrouter_model,
+            ),
+        )
         self.queue = QueueService(
             self.store,
             self.hub,
             QueueConfig(
                 retry_base_seconds=settings.retry_base_seconds,
                 retry_cap_seconds=settings.retry_cap_seconds,
+            ),
+            hooks=DeviceQueueHooks(self.routing_store, routing_config),
+        )
+        self.routing = RoutingService(self.routing_store, self.queue, routing_config)
+        self.limits = LimitsApplier(
+            self.routing_store,
+            LimitsConfig(
+                json_text=settings.device_limits_json,
+                file_path=settings.device_limits_file,
+                interval_seconds=settings.device_limits_interval,
             ),
         )
         self.sweeper = LeaseSweeper(
@@ -134,7 +160,9 @@ async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
             ("grpc.so_reuseport", 0),
         ],
     )
-    llm_pb2_grpc.add_CoreServicer_to_server(CoreServicer(runtime.queue, runtime.fleet), server)
+    llm_pb2_grpc.add_CoreServicer_to_server(
+        CoreServicer(runtime.queue, runtime.fleet, runtime.routing), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     service_name = llm_pb2.DESCRIPTOR.services_by_name["Core"].full_name
@@ -166,6 +194,7 @@ async def running_core(
     try:
         async with pool.acquire() as conn:
             await apply_schema(conn)
+        await runtime.limits.apply_at_startup()
         await runtime.hub.start()
         sock = _bind(settings.http_host, settings.http_port)
         grpc_server, grpc_port = await _start_grpc(runtime)
@@ -190,6 +219,8 @@ async def running_core(
             tasks.append(asyncio.create_task(runtime.retention.run(), name="retention"))
             if settings.discovery_interval > 0:
                 tasks.append(asyncio.create_task(runtime.fleet.discovery.run(), name="discovery"))
+            if settings.device_limits_interval > 0 and runtime.limits.config.configured:
+                tasks.append(asyncio.create_task(runtime.limits.run(), name="device-limits"))
         host = settings.http_host if settings.http_host not in ("0.0.0.0", "::") else "127.0.0.1"
         ghost = settings.grpc_host if settings.grpc_host not in ("0.0.0.0", "::") else "127.0.0.1"
         yield RunningCore(runtime, f"http://{host}:{http_port}", f"{ghost}:{grpc_port}")

@@ -43,3 +43,14 @@ class CoreSettings(BaseSettings):
     def _valid_ports(cls, value: str) -> str:
         parse_ports(value)
         return value
+
+    # Routing, device limits and defaults (issue 3).
+    device_max_concurrency: int = Field(1, ge=1, le=1000)
+    device_limits_json: str | None = None
+    device_limits_file: str | None = None
+    device_limits_interval: float = Field(0.0, ge=0)
+    strict_model_limits: bool = False
+    ollama_model: str = "llama3.2:1b"
+    ollama_embed_model: str = "nomic-embed-text"
+    openai_model: str = "gpt-4o-mini"
+    openrouter_model: str = "google/gemini-2.0-flash"

@@ -52,7 +52,7 @@ def _run_until_signal(serve: Callable[[asyncio.Event], Any]) -> None:
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(_main())
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: config read at start-up (device limits)
         print(f"llm-mcp: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 

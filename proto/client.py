@@ -231,19 +231,20 @@ class CoreClient:
         retryable: bool = True,
         release: bool = False,
         metrics: dict[str, Any] | None = None,
+        retry_after: float | None = None,
     ) -> pb.FailJobResponse:
-        return await self._call(
-            self._stub.FailJob,
-            pb.FailJobRequest(
-                worker_id=worker_id,
-                job_id=job_id,
-                lease_token=lease_token,
-                error=error,
-                retryable=retryable,
-                release=release,
-                metrics_json=to_json(metrics),
-            ),
+        request = pb.FailJobRequest(
+            worker_id=worker_id,
+            job_id=job_id,
+            lease_token=lease_token,
+            error=error,
+            retryable=retryable,
+            release=release,
+            metrics_json=to_json(metrics),
         )
+        if retry_after is not None:
+            request.retry_after_seconds = retry_after
+        return await self._call(self._stub.FailJob, request)
 
     async def report_progress(
         self, *, worker_id: str, job_id: str, lease_token: str, data: dict[str, Any]
@@ -255,6 +256,10 @@ class CoreClient:
             ),
         )
         return answer.event_id
+
+    async def report_benchmark(self, report: pb.ReportBenchmarkRequest) -> None:
+        """Stores one benchmark run's figures (they feed routing)."""
+        await self._call(self._stub.ReportBenchmark, report)
 
     # -- routing and the fleet -----------------------------------------------------
 

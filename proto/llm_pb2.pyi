@@ -286,7 +286,7 @@ class CompleteJobsResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[CompleteJobResponse, _Mapping]]] = ...) -> None: ...
 
 class FailJobRequest(_message.Message):
-    __slots__ = ("worker_id", "job_id", "error", "metrics_json", "lease_token", "retryable", "release")
+    __slots__ = ("worker_id", "job_id", "error", "metrics_json", "lease_token", "retryable", "release", "retry_after_seconds")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -294,6 +294,7 @@ class FailJobRequest(_message.Message):
     LEASE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     RETRYABLE_FIELD_NUMBER: _ClassVar[int]
     RELEASE_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     job_id: str
     error: str
@@ -301,7 +302,8 @@ class FailJobRequest(_message.Message):
     lease_token: str
     retryable: bool
     release: bool
-    def __init__(self, worker_id: _Optional[str] = ..., job_id: _Optional[str] = ..., error: _Optional[str] = ..., metrics_json: _Optional[str] = ..., lease_token: _Optional[str] = ..., retryable: _Optional[bool] = ..., release: _Optional[bool] = ...) -> None: ...
+    retry_after_seconds: float
+    def __init__(self, worker_id: _Optional[str] = ..., job_id: _Optional[str] = ..., error: _Optional[str] = ..., metrics_json: _Optional[str] = ..., lease_token: _Optional[str] = ..., retryable: _Optional[bool] = ..., release: _Optional[bool] = ..., retry_after_seconds: _Optional[float] = ...) -> None: ...
 
 class FailJobResponse(_message.Message):
     __slots__ = ("ok", "status", "run_after")

@@ -11,7 +11,7 @@ from typing import Any
 from core.runtime import RunningCore, running_core
 from core.settings import CoreSettings
 from proto.client import CoreClient
-from worker.handlers.registry import default_handlers
+from worker.handlers.registry import default_handlers, select_handlers
 from worker.runner import Worker
 from worker.settings import WorkerSettings
 
@@ -51,7 +51,8 @@ async def running_worker(
     settings = WorkerSettings(**values)
     stop = asyncio.Event()
     async with CoreClient(grpc_addr) as client:
-        worker = Worker(settings, client, handlers or default_handlers())
+        available = handlers or default_handlers(settings)
+        worker = Worker(settings, client, select_handlers(available, settings.worker_kinds))
         task = asyncio.create_task(worker.run(stop))
         try:
             yield worker

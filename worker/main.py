@@ -6,17 +6,21 @@ import asyncio
 import signal
 
 from proto.client import CoreClient
-from worker.handlers.registry import default_handlers, select_handlers
+from worker.handlers.registry import Providers, select_handlers
 from worker.runner import Worker
 from worker.settings import WorkerSettings
 
 
 async def run_worker(settings: WorkerSettings, stop: asyncio.Event) -> Worker:
-    handlers = select_handlers(default_handlers(), settings.worker_kinds)
-    async with CoreClient(settings.core_grpc_addr, token=settings.token) as client:
-        worker = Worker(settings, client, handlers)
-        await worker.run(stop)
-        return worker
+    providers = Providers(settings)
+    try:
+        handlers = select_handlers(providers.handlers(), settings.worker_kinds)
+        async with CoreClient(settings.core_grpc_addr, token=settings.token) as client:
+            worker = Worker(settings, client, handlers)
+            await worker.run(stop)
+            return worker
+    finally:
+        await providers.aclose()
 
 
 def main(settings: WorkerSettings) -> None:

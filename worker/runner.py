@@ -172,7 +172,13 @@ class Worker:
             )
             return
         except JobFailed as exc:
-            await self._report_failure(job, str(exc), retryable=exc.retryable)
+            if exc.device_unreachable and job.device_id:
+                await self._mark_device_offline(job.device_id, str(exc), extra)
+            if job.kind.startswith("benchmark."):
+                await self._report_benchmark(job, context, None, error=str(exc))
+            await self._report_failure(
+                job, str(exc), retryable=exc.retryable, retry_after=exc.retry_after
+            )
             return
         except Exception as exc:
             log.exception("handler for %s raised", job.kind, extra=extra)
@@ -182,6 +188,8 @@ class Worker:
             beats.cancel()
         metrics = {"latency_ms": round((time.perf_counter() - started) * 1000, 3)}
         metrics.update(outcome.metrics)
+        if outcome.benchmark is not None:
+            await self._report_benchmark(job, context, outcome.benchmark)
         status = await self.completer.complete(
             pb.CompleteJobRequest(
                 worker_id=self.worker_id,
@@ -218,8 +226,54 @@ class Worker:
                 work.cancel()
                 return "job canceled"
 
+    async def _mark_device_offline(self, device_id: str, reason: str, extra: dict) -> None:
+        """Tells core the device is unreachable; core's answer is only logged."""
+        try:
+            await self.client.mark_device_offline(
+                device_id=device_id, reason=reason[:500], worker_id=self.worker_id
+            )
+            log.warning("device marked offline: %s", reason, extra=extra)
+        except CoreClientError as exc:
+            log.warning("could not mark device offline (%s): %s", exc, reason, extra=extra)
+
+    async def _report_benchmark(
+        self,
+        job: pb.Job,
+        context: JobContext,
+        figures: dict[str, Any] | None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        figures = figures or {}
+        payload = context.payload
+        try:
+            await self.client.report_benchmark(
+                pb.ReportBenchmarkRequest(
+                    worker_id=self.worker_id,
+                    job_id=job.id,
+                    device_id=job.device_id,
+                    provider="ollama",
+                    model=str(figures.get("model") or payload.get("model") or job.model),
+                    task_type=str(figures.get("task_type") or job.kind.rsplit(".", 1)[-1]),
+                    tokens_in=int(figures.get("tokens_in") or 0),
+                    tokens_out=int(figures.get("tokens_out") or 0),
+                    latency_ms=float(figures.get("latency_ms") or 0.0),
+                    tps=float(figures.get("tps") or 0.0),
+                    ok=error is None,
+                    error=error or "",
+                )
+            )
+        except CoreClientError as exc:
+            log.warning("could not report benchmark (%s)", exc, extra={"job_id": job.id})
+
     async def _report_failure(
-        self, job: pb.Job, error: str, *, retryable: bool = True, release: bool = False
+        self,
+        job: pb.Job,
+        error: str,
+        *,
+        retryable: bool = True,
+        release: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         try:
             await self.client.fail(
@@ -229,6 +283,7 @@ class Worker:
                 error=error,
                 retryable=retryable,
                 release=release,
+                retry_after=retry_after,
             )
         except CoreClientError as exc:
             log.warning("could not report failure of %s (%s); its lease will expire", job.id, exc)

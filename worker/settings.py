@@ -25,6 +25,19 @@ class WorkerSettings(BaseSettings):
     worker_token: SecretStr | None = None
     api_token: SecretStr | None = None
 
+    # Providers (issue 3). A cloud kind is offered only when its key is set.
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.2:1b"
+    ollama_embed_model: str = "nomic-embed-text"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_model: str = "gpt-4o-mini"
+    openrouter_api_key: SecretStr | None = None
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    openrouter_model: str = "google/gemini-2.0-flash"
+    provider_timeout_seconds: float = Field(300.0, gt=0, le=3600)
+    provider_connect_timeout: float = Field(5.0, gt=0, le=120)
+
     @field_validator("worker_kinds", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -26,6 +27,9 @@ from core.queue.schemas import (
 )
 from core.queue.service import QueueService
 from core.queue.store import StoreUnavailable
+from core.routing.schemas import LlmRequest
+from core.routing.service import RoutingService
+from core.routing.store import BenchmarkRecord
 from proto import llm_pb2 as pb
 from proto import llm_pb2_grpc as pb_grpc
 
@@ -40,6 +44,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (errors.PayloadTooLarge, grpc.StatusCode.INVALID_ARGUMENT),
     (errors.Unauthorized, grpc.StatusCode.UNAUTHENTICATED),
     (StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
+    (errors.NoRoute, grpc.StatusCode.UNAVAILABLE),
 ]
 
 R = TypeVar("R")
@@ -84,15 +89,26 @@ def _complete_fields(req: pb.CompleteJobRequest) -> CompleteRequest:
 
 
 class CoreServicer(pb_grpc.CoreServicer):
-    def __init__(self, queue: QueueService, fleet: FleetService | None = None) -> None:
+    def __init__(
+        self,
+        queue: QueueService,
+        fleet: FleetService | None = None,
+        routing: RoutingService | None = None,
+    ) -> None:
         self._queue = queue
         self._fleet = fleet
+        self._routing = routing
 
     @property
     def fleet(self) -> FleetService:
         if self._fleet is None:
             raise errors.CoreError("this core runs without the fleet service")
         return self._fleet
+
+    def _router(self) -> RoutingService:
+        if self._routing is None:
+            raise errors.NoRoute("routing is not enabled on this core")
+        return self._routing
 
     @_translated
     async def SubmitJob(self, request: pb.SubmitJobRequest, context: Any) -> pb.SubmitJobResponse:
@@ -230,6 +246,9 @@ class CoreServicer(pb_grpc.CoreServicer):
                 metrics=parse_json("metrics_json", request.metrics_json, object_only=True),
                 retryable=request.retryable if request.HasField("retryable") else True,
                 release=request.release,
+                retry_after=request.retry_after_seconds
+                if request.HasField("retry_after_seconds")
+                else None,
             )
         )
         return pb.FailJobResponse(ok=True, status=outcome.status, run_after=ts(outcome.run_after))
@@ -285,3 +304,45 @@ class CoreServicer(pb_grpc.CoreServicer):
         self, request: pb.ListModelsRequest, context: Any
     ) -> pb.ListModelsResponse:
         return pb.ListModelsResponse(models_json=dumps(await self.fleet.list_models()))
+
+    @_translated
+    async def LlmRequest(
+        self, request: pb.LlmRequestRequest, context: Any
+    ) -> pb.LlmRequestResponse:
+        body = parse_json("request_json", request.request_json, default={}, object_only=True)
+        routed = await self._router().request(LlmRequest.model_validate(body))
+        return pb.LlmRequestResponse(
+            job_id=routed.job_id,
+            provider=routed.provider,
+            kind=routed.kind,
+            model=routed.model,
+            device_id=routed.device_id or "",
+            reason=routed.reason,
+        )
+
+    @_translated
+    async def ReportBenchmark(
+        self, request: pb.ReportBenchmarkRequest, context: Any
+    ) -> pb.ReportBenchmarkResponse:
+        job_id = None
+        if request.job_id:
+            try:
+                job_id = uuid.UUID(request.job_id)
+            except ValueError:
+                raise errors.InvalidInput(f"job_id {request.job_id!r} is not a job id") from None
+        await self._router().report_benchmark(
+            BenchmarkRecord(
+                job_id=job_id,
+                device_id=request.device_id or None,
+                provider=request.provider or "ollama",
+                model=request.model,
+                task_type=request.task_type,
+                tokens_in=request.tokens_in,
+                tokens_out=request.tokens_out,
+                latency_ms=request.latency_ms,
+                tps=request.tps,
+                ok=request.ok,
+                error=request.error or None,
+            )
+        )
+        return pb.ReportBenchmarkResponse(ok=True)

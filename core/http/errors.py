@@ -17,6 +17,7 @@ _STATUS: list[tuple[type[errors.CoreError], int]] = [
     (errors.Unauthorized, 401),
     (errors.PayloadTooLarge, 413),
     (StoreUnavailable, 503),
+    (errors.NoRoute, 503),
 ]
 
 

@@ -8,14 +8,14 @@ WITH input AS (
     SELECT *
       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::text[], $6::int[],
                   $7::timestamptz[], $8::text[], $9::timestamptz[], $10::text[], $11::text[],
-                  $12::text[])
+                  $12::text[], $13::text[])
         AS t(id, kind, payload, priority, source, max_attempts, deadline_at, idempotency_key,
-             run_after, provider, model, device_id)
+             run_after, provider, model, device_id, device_candidates)
 ), inserted AS (
     INSERT INTO jobs (id, kind, payload, priority, source, max_attempts, deadline_at,
-                      idempotency_key, run_after, provider, model, device_id)
+                      idempotency_key, run_after, provider, model, device_id, device_candidates)
     SELECT id, kind, payload, priority, source, max_attempts, deadline_at, idempotency_key,
-           coalesce(run_after, now()), provider, model, device_id
+           coalesce(run_after, now()), provider, model, device_id, device_candidates::jsonb
       FROM input
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *

@@ -71,6 +71,8 @@ class NewJob:
     provider: str | None = None
     model: str | None = None
     device_id: str | None = None
+    # Devices a device-bound job may run on, best first; the claim binds it (db/init/003).
+    device_candidates: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,6 +110,8 @@ class FailRequest(_Outcome):
     error: Annotated[str, StringConstraints(max_length=10_000)] = "unknown error"
     retryable: bool = True
     release: bool = False
+    # Seconds before a retry, when the provider said (HTTP 429 Retry-After); else backoff.
+    retry_after: float | None = Field(None, ge=0, le=3600)
 
 
 class ProgressRequest(_Strict):

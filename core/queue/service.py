@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from core.errors import IdempotencyConflict, InvalidInput, JobFinished, JobNotFound, LeaseLost
 from core.events.hub import RESYNC, EventHub
@@ -83,11 +83,38 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidInput("cursor is not one this server handed out") from None
 
 
+class QueueHooks(Protocol):
+    """What routing adds to the queue: admission of new jobs, the claim of device-bound kinds
+    (per-device concurrency), and learning from finished jobs."""
+
+    device_kinds: frozenset[str]
+
+    async def admit(self, jobs: list[NewJob]) -> list[NewJob]: ...
+
+    async def claim_device_jobs(
+        self, *, worker_id: str, kinds: list[str], lease_seconds: float, max_jobs: int
+    ) -> list[Job]: ...
+
+    async def completed(self, completions: Sequence[Completion], statuses: dict) -> None: ...
+
+
+# How often a claim blocked only by busy devices looks again (a slot freed on another replica).
+DEVICE_RECHECK_SECONDS = 0.25
+
+
 class QueueService:
-    def __init__(self, store: JobStore, hub: EventHub, config: QueueConfig | None = None) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        hub: EventHub,
+        config: QueueConfig | None = None,
+        *,
+        hooks: QueueHooks | None = None,
+    ) -> None:
         self._store = store
         self._hub = hub
         self._config = config or QueueConfig()
+        self._hooks = hooks
 
     # -- clients -----------------------------------------------------------------
 
@@ -97,6 +124,12 @@ class QueueService:
         Raises IdempotencyConflict when a key is reused for a different kind or payload.
         """
         new = [NewJob(**r.model_dump()) for r in requests]
+        if self._hooks is not None:
+            new = await self._hooks.admit(new)
+        return await self.enqueue(new)
+
+    async def enqueue(self, new: Sequence[NewJob]) -> list[SubmitResult]:
+        """Enqueues already admitted jobs (see submit)."""
         inserted = await self._store.insert_jobs(new)
         for kind, count in Counter(j.kind for j in inserted).items():
             # This replica's claimers now; other replicas' through the NOTIFY.
@@ -213,18 +246,17 @@ class QueueService:
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + request.wait_seconds
         kinds = frozenset(request.kinds)
+        device_kinds = kinds & self._hooks.device_kinds if self._hooks else frozenset()
         while True:
             with self._hub.claimers.waiting(kinds) as woken:
-                jobs = await self._store.claim(
-                    worker_id=request.worker_id,
-                    kinds=request.kinds,
-                    lease_seconds=request.lease_seconds,
-                    max_jobs=request.max_jobs,
-                )
+                jobs = await self._claim_once(request, device_kinds)
                 remaining = give_up_at - loop.time()
                 if not jobs and remaining > 0:
                     due_in = await self._store.seconds_until_claimable(request.kinds)
                     timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
+                    if device_kinds and due_in is not None and due_in <= 0:
+                        # Due jobs left unclaimed: their devices are busy until one frees a slot.
+                        timeout = min(remaining, DEVICE_RECHECK_SECONDS)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(woken.wait(), timeout)
                     continue
@@ -232,6 +264,30 @@ class QueueService:
                 # There may be more: pass the wake-up on to the next waiting claimer.
                 self._hub.claimers.wake(kinds, 1)
             return jobs
+
+    async def _claim_once(self, request: ClaimRequest, device_kinds: frozenset[str]) -> list[Job]:
+        other = [k for k in request.kinds if k not in device_kinds]
+        jobs: list[Job] = []
+        if other:
+            jobs = await self._store.claim(
+                worker_id=request.worker_id,
+                kinds=other,
+                lease_seconds=request.lease_seconds,
+                max_jobs=request.max_jobs,
+            )
+        if device_kinds and len(jobs) < request.max_jobs and self._hooks is not None:
+            jobs += await self._hooks.claim_device_jobs(
+                worker_id=request.worker_id,
+                kinds=sorted(device_kinds),
+                lease_seconds=request.lease_seconds,
+                max_jobs=request.max_jobs - len(jobs),
+            )
+        return jobs
+
+    def _slots_freed(self) -> None:
+        """A job left running: a device slot may be free for claimers of device-bound kinds."""
+        if self._hooks is not None:
+            self._hub.claimers.wake(self._hooks.device_kinds)
 
     async def heartbeat(self, request: HeartbeatRequest) -> HeartbeatResult:
         """Extends the lease; `canceled` tells the worker to stop. Raises LeaseLost/JobNotFound."""
@@ -266,6 +322,12 @@ class QueueService:
             for r in requests
         ]
         statuses = await self._store.complete_many(completions)
+        if statuses and self._hooks is not None:
+            self._slots_freed()
+            try:
+                await self._hooks.completed(completions, statuses)
+            except Exception:
+                log.exception("recording finished jobs' figures failed")
         return [statuses.get(c.job_id) for c in completions]
 
     async def fail(self, request: FailRequest) -> FailResult:
@@ -274,11 +336,13 @@ class QueueService:
         job = await self._store.get(job_id)
         if job is None:
             raise JobNotFound(job_id)
-        delay = retry_delay(
-            max(job.attempts, 1),
-            base_seconds=self._config.retry_base_seconds,
-            cap_seconds=self._config.retry_cap_seconds,
-        )
+        delay = request.retry_after
+        if delay is None:
+            delay = retry_delay(
+                max(job.attempts, 1),
+                base_seconds=self._config.retry_base_seconds,
+                cap_seconds=self._config.retry_cap_seconds,
+            )
         row = await self._store.fail(
             job_id=job_id,
             worker_id=request.worker_id,
@@ -291,6 +355,7 @@ class QueueService:
         )
         if row is None:
             raise await self._lease_error(job_id, request.worker_id)
+        self._slots_freed()
         if row["status"] == "queued":
             self._hub.claimers.wake(frozenset({job.kind}), 1)
         return FailResult(

@@ -7,6 +7,7 @@ driver errors are translated here and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -64,6 +65,11 @@ class JobStore:
                 [j.provider for j in jobs],
                 [j.model for j in jobs],
                 [j.device_id for j in jobs],
+                # JSON text: asyncpg would read a list of lists as a 2-D array.
+                [
+                    json.dumps(list(j.device_candidates)) if j.device_candidates else None
+                    for j in jobs
+                ],
             )
         by_id = {r["id"]: Job.from_row(r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]

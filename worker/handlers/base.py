@@ -25,14 +25,29 @@ class Outcome:
 
     result: Any
     metrics: dict[str, Any] = field(default_factory=dict)
+    # A benchmark run's figures, sent to core with ReportBenchmark.
+    benchmark: dict[str, Any] | None = None
 
 
 class JobFailed(Exception):
-    """A handler's failure. retryable=False for errors a retry cannot fix (bad request)."""
+    """A handler's failure. retryable=False for errors a retry cannot fix (bad request).
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    retry_after: seconds the provider asked us to wait (HTTP 429 Retry-After).
+    device_unreachable: the device could not be connected to (core marks it offline).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+        device_unreachable: bool = False,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after = retry_after
+        self.device_unreachable = device_unreachable
 
 
 Handler = Callable[[JobContext], Awaitable[Outcome]]

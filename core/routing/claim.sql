@@ -1,0 +1,62 @@
+-- The claim of device-bound jobs (Ollama kinds): one transaction under one advisory lock, so
+-- counting running jobs per device and binding new ones cannot interleave between claimers.
+-- Other kinds keep the lock-free job_claim of core/queue/jobs.sql.
+
+-- name: device_claim_lock
+SELECT pg_advisory_xact_lock(7093874201);
+
+-- name: job_list_claimable_for_devices
+-- Queued device-bound jobs of kinds $1 in claim order, locked for this transaction.
+SELECT id, device_id, device_candidates
+  FROM jobs
+ WHERE status = 'queued'
+   AND kind = ANY($1::text[])
+   AND run_after <= now()
+   AND (deadline_at IS NULL OR deadline_at > now())
+ ORDER BY priority DESC, queued_at
+ LIMIT $2
+   FOR UPDATE SKIP LOCKED;
+
+-- name: device_list_slots
+-- Every Ollama device: where to reach it, its limits (own row, else '*', as JSON) and how many
+-- device-bound jobs ($1 kinds) run on it.
+SELECT d.id, d.online, d.ollama_addr, d.ollama_host,
+       to_jsonb(coalesce(own, star)) AS limits,
+       (SELECT count(*) FROM jobs j
+         WHERE j.status = 'running' AND j.device_id = d.id AND j.kind = ANY($1::text[]))::int
+           AS running
+  FROM devices d
+  LEFT JOIN device_limits own ON own.device_id = d.id
+  LEFT JOIN device_limits star ON star.device_id = '*'
+ WHERE d.ollama_addr IS NOT NULL;
+
+-- name: job_claim_bound
+-- Claims the jobs $1 for worker $5 (leased $4 s), binding each to device $2 (NULL: keep) and
+-- merging $3 (ollama_addr, ollama_host, num_ctx_limit) into its payload.
+WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS t(id, device_id, device_fields)
+), claimed AS (
+    UPDATE jobs j
+       SET status = 'running',
+           attempts = j.attempts + 1,
+           lease_until = now() + make_interval(secs => $4),
+           lease_token = gen_random_uuid(),
+           worker_id = $5,
+           device_id = coalesce(i.device_id, j.device_id),
+           payload = j.payload || i.device_fields,
+           started_at = now(),
+           updated_at = now()
+      FROM input i
+     WHERE j.id = i.id AND j.status = 'queued'
+    RETURNING j.*
+), attempts AS (
+    INSERT INTO job_attempts (job_id, attempt, worker_id, lease_token)
+    SELECT id, attempts, worker_id, lease_token FROM claimed
+), events AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id, 'running',
+           jsonb_build_object('status', 'running', 'attempt', attempts, 'worker_id', worker_id,
+                              'device_id', device_id)
+      FROM claimed
+)
+SELECT * FROM claimed ORDER BY priority DESC, queued_at;

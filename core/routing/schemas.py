@@ -1,0 +1,64 @@
+"""Validated inputs of routing and benchmarks (the seed's bodies), shared by HTTP and gRPC."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from core.queue.schemas import MAX_PAYLOAD_BYTES, ShortText, _json_size
+
+Task = Literal["chat", "generate", "embed"]
+Provider = Literal["auto", "ollama", "openai", "openrouter"]
+PROVIDERS = ("ollama", "openai", "openrouter")
+ModelName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+MAX_PROMPT_CHARS = 200_000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Message(_Strict):
+    role: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    content: Annotated[str, StringConstraints(max_length=MAX_PROMPT_CHARS)] = ""
+
+
+class Constraints(_Strict):
+    prefer_local: bool = False
+    force_cloud: bool = False
+    max_latency_ms: float | None = Field(None, gt=0, le=3_600_000)
+
+
+class LlmRequest(_Strict):
+    task: Task = "chat"
+    provider: Provider = "auto"
+    model: ModelName | None = None
+    prompt: Annotated[str, StringConstraints(max_length=MAX_PROMPT_CHARS)] | None = None
+    messages: list[Message] | None = Field(None, max_length=500)
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    priority: int = Field(0, ge=-1000, le=1000)
+    source: ShortText | None = None
+    constraints: Constraints = Field(default_factory=Constraints)
+    payload: dict[str, Any] | None = None
+
+    @field_validator("payload")
+    @classmethod
+    def _payload_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and _json_size(value) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"payload is larger than {MAX_PAYLOAD_BYTES} bytes")
+        return value
+
+    def has_input(self) -> bool:
+        return bool(self.payload) or self.prompt is not None or bool(self.messages)
+
+
+class BenchmarkRun(_Strict):
+    provider: Literal["ollama"] = "ollama"
+    model: ModelName
+    task_type: Literal["generate", "embed"] = "generate"
+    prompt: Annotated[str, StringConstraints(max_length=20_000)] = "test"
+    runs: int = Field(1, ge=1, le=50)
+    device_id: ShortText
+    priority: int = Field(0, ge=-1000, le=1000)

@@ -1,0 +1,240 @@
+"""Fake Ollama and OpenAI-compatible servers: real HTTP servers on 127.0.0.x speaking the
+documented wire formats (Ollama /api/generate, /api/embeddings, /api/tags; OpenAI
+/chat/completions), including their error answers.
+
+Each records the requests it got and how many it was serving at once, so tests can check
+what a user's device would have seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+@dataclass
+class CannedError:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeServer:
+    host: str
+    port: int = 0
+    requests: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    errors: list[CannedError] = field(default_factory=list)
+    delay: float = 0.0
+    # When set, requests wait for it (a test holds the device busy, then frees it).
+    gate: asyncio.Event | None = None
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @contextlib.asynccontextmanager
+    async def _serving(self) -> AsyncIterator[None]:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            if self.delay:
+                await asyncio.sleep(self.delay)  # the fake's own simulated work
+            yield
+        finally:
+            self.in_flight -= 1
+
+    async def _record(self, request: Request) -> dict[str, Any] | JSONResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "invalid JSON"}, status_code=400)
+        self.requests.append((request.url.path, body, dict(request.headers)))
+        if self.errors:
+            canned = self.errors.pop(0)
+            return JSONResponse(canned.body, status_code=canned.status, headers=canned.headers)
+        return body
+
+
+@dataclass
+class FakeOllama(FakeServer):
+    models: list[str] = field(default_factory=lambda: ["llama3.2:1b"])
+    tps: float = 50.0
+    eval_count: int = 20
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/api/generate", self.generate, methods=["POST"]),
+                Route("/api/embeddings", self.embeddings, methods=["POST"]),
+                Route("/api/tags", self.tags, methods=["GET"]),
+            ]
+        )
+
+    async def tags(self, _request: Request) -> JSONResponse:
+        return JSONResponse({"models": [{"name": m, "model": m} for m in self.models]})
+
+    def _unknown_model(self, body: dict[str, Any]) -> JSONResponse | None:
+        if body.get("model") not in self.models:
+            return JSONResponse(
+                {"error": f"model '{body.get('model')}' not found, try pulling it first"},
+                status_code=404,
+            )
+        return None
+
+    async def generate(self, request: Request) -> JSONResponse:
+        async with self._serving():
+            body = await self._record(request)
+            if isinstance(body, JSONResponse):
+                return body
+            if missing := self._unknown_model(body):
+                return missing
+            prompt = str(body.get("prompt", ""))
+            eval_ns = int(self.eval_count / self.tps * 1e9)
+            return JSONResponse(
+                {
+                    "model": body["model"],
+                    "created_at": "2026-01-01T00:00:00.000000Z",
+                    "response": f"echo: {prompt}",
+                    "done": True,
+                    "done_reason": "stop",
+                    "context": [1, 2, 3],
+                    "total_duration": eval_ns + 5_000_000,
+                    "load_duration": 1_000_000,
+                    "prompt_eval_count": len(prompt.split()),
+                    "prompt_eval_duration": 2_000_000,
+                    "eval_count": self.eval_count,
+                    "eval_duration": eval_ns,
+                }
+            )
+
+    async def embeddings(self, request: Request) -> JSONResponse:
+        async with self._serving():
+            body = await self._record(request)
+            if isinstance(body, JSONResponse):
+                return body
+            if missing := self._unknown_model(body):
+                return missing
+            return JSONResponse({"embedding": [0.5, -0.25, float(len(str(body.get("prompt"))))]})
+
+
+@dataclass
+class FakeOpenAI(FakeServer):
+    """OpenAI's (prefix /v1) or OpenRouter's (prefix /api/v1) chat completions API."""
+
+    prefix: str = "/v1"
+    api_key: str = "sk-test"
+    completion_tokens: int = 7
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[Route(f"{self.prefix}/chat/completions", self.chat, methods=["POST"])]
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}{self.prefix}"
+
+    async def chat(self, request: Request) -> JSONResponse:
+        if request.headers.get("authorization") != f"Bearer {self.api_key}":
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": "Incorrect API key provided",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                },
+                status_code=401,
+            )
+        async with self._serving():
+            body = await self._record(request)
+            if isinstance(body, JSONResponse):
+                return body
+            last = body["messages"][-1]["content"]
+            return JSONResponse(
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": f"re: {last}"},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": 3,
+                        "completion_tokens": self.completion_tokens,
+                        "total_tokens": 3 + self.completion_tokens,
+                    },
+                }
+            )
+
+
+def rate_limited(retry_after: int) -> CannedError:
+    return CannedError(
+        429,
+        {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit"}},
+        {"Retry-After": str(retry_after)},
+    )
+
+
+@contextlib.asynccontextmanager
+async def serving(fake: FakeServer) -> AsyncIterator[FakeServer]:
+    """Runs the fake on its host (a free port) in this event loop until exit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit it: answers go out at once, as from a real Ollama.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((fake.host, fake.port))
+    sock.listen(128)
+    sock.setblocking(False)
+    fake.port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(fake.app(), log_config=None, access_log=False, lifespan="off")  # type: ignore[attr-defined]
+    )
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            await task
+        await asyncio.sleep(0.005)
+    try:
+        yield fake
+    finally:
+        if fake.gate is not None:
+            fake.gate.set()
+        server.should_exit = True
+        await task
+
+
+def closed_port(host: str = "127.0.0.9") -> str:
+    """An address on which nothing listens: connecting is refused."""
+    sock = socket.socket()
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://{host}:{port}"
+
+
+def last_body(fake: FakeServer) -> dict[str, Any]:
+    return json.loads(json.dumps(fake.requests[-1][1]))

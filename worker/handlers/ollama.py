@@ -1,0 +1,164 @@
+"""Ollama kinds: ollama.generate, ollama.embed and their benchmark twins.
+
+The device comes from the payload core filled in at claim time (`ollama_addr`, `ollama_host`,
+`num_ctx_limit`); a job bound to no device goes to OLLAMA_BASE_URL.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from worker.handlers.base import Handler, JobContext, JobFailed, Outcome
+from worker.handlers.http_errors import post_json
+
+# Our routing fields; Ollama never sees them.
+_ROUTING_KEYS = ("ollama_addr", "ollama_host", "num_ctx_limit", "stream")
+DEFAULT_PORT = 11434
+
+
+def base_url(addr: str) -> str:
+    """ "100.64.0.1" -> "http://100.64.0.1:11434"; full URLs are kept (without a trailing /)."""
+    addr = addr.strip().rstrip("/")
+    if "://" not in addr:
+        addr = f"http://{addr}"
+    rest = addr.partition("://")[2]
+    host = rest.split("/", 1)[0]
+    if ":" not in host.rsplit("]", 1)[-1]:
+        addr = addr.replace(host, f"{host}:{DEFAULT_PORT}", 1)
+    return addr
+
+
+def capped_options(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The payload's options with num_ctx capped at the device's context limit."""
+    options = payload.get("options")
+    limit = payload.get("num_ctx_limit")
+    if not isinstance(options, dict):
+        return options
+    if isinstance(limit, int) and isinstance(options.get("num_ctx"), int):
+        if options["num_ctx"] > limit:
+            return {**options, "num_ctx": limit}
+    return options
+
+
+def speed(answer: dict[str, Any]) -> tuple[int | None, int | None, float | None]:
+    """(tokens_in, tokens_out, tokens/s) from prompt_eval_count, eval_count, eval_duration."""
+    tokens_in = answer.get("prompt_eval_count")
+    tokens_out = answer.get("eval_count")
+    duration_ns = answer.get("eval_duration")
+    tps = None
+    if isinstance(tokens_out, int) and isinstance(duration_ns, int | float) and duration_ns > 0:
+        tps = round(tokens_out / (duration_ns / 1e9), 3)
+    return tokens_in, tokens_out, tps
+
+
+class Ollama:
+    """One HTTP client for every Ollama the worker talks to."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        embed_model: str,
+        timeout: float = 300.0,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.default_base_url = base_url
+        self.model = model
+        self.embed_model = embed_model
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "ollama.generate": self.generate,
+            "ollama.embed": self.embed,
+            "benchmark.ollama.generate": self.benchmark_generate,
+            "benchmark.ollama.embed": self.benchmark_embed,
+        }
+
+    def _url(self, job: JobContext, path: str) -> str:
+        addr = job.payload.get("ollama_addr")
+        if isinstance(addr, str) and addr:
+            return base_url(addr) + path
+        return self.default_base_url.rstrip("/") + path
+
+    async def _call(
+        self, job: JobContext, path: str, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], float]:
+        url = self._url(job, path)
+        started = time.perf_counter()
+        answer = await post_json(self.client, "ollama", url, body)
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        if not isinstance(answer, dict):
+            raise JobFailed("ollama answered with something that is not an object")
+        return answer, latency_ms
+
+    def _metrics(self, job: JobContext, model: str, latency_ms: float, answer: dict) -> dict:
+        tokens_in, tokens_out, tps = speed(answer)
+        return {
+            "latency_ms": latency_ms,
+            "tokens_in": tokens_in,
+            "tokens_out": tokens_out,
+            "tps": tps,
+            "provider": "ollama",
+            "model": model,
+            "device_id": job.device_id or None,
+        }
+
+    async def _generate(self, job: JobContext) -> tuple[dict, dict]:
+        payload = job.payload
+        body = {k: v for k, v in payload.items() if k not in _ROUTING_KEYS}
+        body["model"] = payload.get("model") or self.model
+        body["stream"] = False
+        options = capped_options(payload)
+        if options is not None:
+            body["options"] = options
+        answer, latency_ms = await self._call(job, "/api/generate", body)
+        return answer, self._metrics(job, body["model"], latency_ms, answer)
+
+    async def _embed(self, job: JobContext) -> tuple[dict, dict]:
+        payload = job.payload
+        model = payload.get("model") or self.embed_model
+        body: dict[str, Any] = {"model": model, "prompt": payload.get("prompt", "")}
+        if isinstance(payload.get("options"), dict):
+            body["options"] = capped_options(payload)
+        if "keep_alive" in payload:
+            body["keep_alive"] = payload["keep_alive"]
+        answer, latency_ms = await self._call(job, "/api/embeddings", body)
+        if not isinstance(answer.get("embedding"), list):
+            raise JobFailed("ollama answered without an embedding", retryable=False)
+        return answer, self._metrics(job, model, latency_ms, answer)
+
+    async def generate(self, job: JobContext) -> Outcome:
+        answer, metrics = await self._generate(job)
+        return Outcome(result={"data": answer}, metrics=metrics)
+
+    async def embed(self, job: JobContext) -> Outcome:
+        answer, metrics = await self._embed(job)
+        return Outcome(result={"data": {"embedding": answer["embedding"]}}, metrics=metrics)
+
+    async def benchmark_generate(self, job: JobContext) -> Outcome:
+        _answer, metrics = await self._generate(job)
+        return _benchmark(metrics, "generate")
+
+    async def benchmark_embed(self, job: JobContext) -> Outcome:
+        _answer, metrics = await self._embed(job)
+        return _benchmark(metrics, "embed")
+
+
+def _benchmark(metrics: dict[str, Any], task_type: str) -> Outcome:
+    figures = {k: metrics[k] for k in ("tokens_in", "tokens_out", "latency_ms", "tps")}
+    return Outcome(
+        result=figures,
+        metrics={**metrics, "benchmark": True},
+        benchmark={**figures, "task_type": task_type, "model": metrics["model"]},
+    )

@@ -1,0 +1,93 @@
+"""openai.chat and openrouter.chat: the OpenAI-compatible chat completions API."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from worker.handlers.base import Handler, JobContext, JobFailed, Outcome
+from worker.handlers.http_errors import post_json
+
+# Fields of a chat completion request we pass through from the payload.
+_CHAT_FIELDS = (
+    "messages",
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "stop",
+    "seed",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "presence_penalty",
+    "frequency_penalty",
+    "max_completion_tokens",
+)
+
+
+class OpenAICompatible:
+    """One provider (OpenAI or OpenRouter) with its own HTTP client, key and default model."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        api_key: str,
+        model: str,
+        timeout: float = 300.0,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            headers={"Authorization": f"Bearer {api_key}"},
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def handlers(self) -> dict[str, Handler]:
+        return {f"{self.provider}.chat": self.chat}
+
+    async def chat(self, job: JobContext) -> Outcome:
+        payload = job.payload
+        body: dict[str, Any] = {k: payload[k] for k in _CHAT_FIELDS if k in payload}
+        if "messages" not in body:
+            if "prompt" not in payload:
+                raise JobFailed("payload needs messages or prompt", retryable=False)
+            body["messages"] = [{"role": "user", "content": str(payload["prompt"])}]
+        body["model"] = payload.get("model") or self.model
+        body["stream"] = False
+        url = f"{self.base_url}/chat/completions"
+        started = time.perf_counter()
+        answer = await post_json(self.client, self.provider, url, body)
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        if not isinstance(answer, dict):
+            raise JobFailed(f"{self.provider} answered with something that is not an object")
+        usage = answer.get("usage") or {}
+        tokens_out = usage.get("completion_tokens")
+        tps = None
+        if isinstance(tokens_out, int) and latency_ms > 0:
+            tps = round(tokens_out / (latency_ms / 1000), 3)
+        text = None
+        choices = answer.get("choices") or []
+        if choices and isinstance(choices[0], dict):
+            text = (choices[0].get("message") or {}).get("content")
+        return Outcome(
+            result={"data": answer, "text": text},
+            metrics={
+                "latency_ms": latency_ms,
+                "tokens_in": usage.get("prompt_tokens"),
+                "tokens_out": tokens_out,
+                "tps": tps,
+                "provider": self.provider,
+                "model": answer.get("model") or body["model"],
+                "device_id": None,
+            },
+        )
