@@ -19,6 +19,8 @@ import uvicorn
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from core.dashboard.service import DashboardConfig, DashboardService
+from core.dashboard.store import DashboardStore
 from core.db.migrate import apply_schema
 from core.db.pool import connect, create_pool
 from core.events.hub import EventHub
@@ -60,6 +62,13 @@ class CoreRuntime:
             RetentionConfig(
                 retention_days=settings.job_retention_days,
                 interval_seconds=settings.retention_interval,
+            ),
+        )
+        self.dashboard = DashboardService(
+            DashboardStore(pool),
+            DashboardConfig(
+                worker_live_seconds=settings.worker_live_seconds,
+                device_max_concurrency=settings.device_max_concurrency,
             ),
         )
 
@@ -108,7 +117,9 @@ async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
             ("grpc.so_reuseport", 0),
         ],
     )
-    llm_pb2_grpc.add_CoreServicer_to_server(CoreServicer(runtime.queue), server)
+    llm_pb2_grpc.add_CoreServicer_to_server(
+        CoreServicer(runtime.queue, dashboard=runtime.dashboard), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     service_name = llm_pb2.DESCRIPTOR.services_by_name["Core"].full_name

@@ -28,3 +28,5 @@ class CoreSettings(BaseSettings):
     retry_cap_seconds: float = Field(300.0, ge=0)
     sse_ping_seconds: float = Field(15.0, gt=0)
     worker_live_seconds: float = Field(90.0, gt=0)
+    # Jobs one device runs at once (routing never exceeds it; the dashboard shows running/limit).
+    device_max_concurrency: int = Field(1, ge=1, le=256)

@@ -11,6 +11,8 @@ import grpc
 from pydantic import ValidationError
 
 from core import errors
+from core.dashboard.service import DashboardService
+from core.dashboard.view import snapshot_view
 from core.grpc.convert import dumps, event_to_pb, job_to_pb, parse_json, submit_fields, ts
 from core.queue.schemas import (
     MAX_BATCH,
@@ -82,8 +84,9 @@ def _complete_fields(req: pb.CompleteJobRequest) -> CompleteRequest:
 
 
 class CoreServicer(pb_grpc.CoreServicer):
-    def __init__(self, queue: QueueService) -> None:
+    def __init__(self, queue: QueueService, *, dashboard: DashboardService | None = None) -> None:
         self._queue = queue
+        self._dashboard = dashboard
 
     @_translated
     async def SubmitJob(self, request: pb.SubmitJobRequest, context: Any) -> pb.SubmitJobResponse:
@@ -253,3 +256,11 @@ class CoreServicer(pb_grpc.CoreServicer):
             )
         )
         return pb.ReportProgressResponse(ok=True, event_id=event_id)
+
+    @_translated
+    async def GetStatus(self, request: pb.GetStatusRequest, context: Any) -> pb.StatusSnapshot:
+        if self._dashboard is None:
+            raise errors.CoreError("the status snapshot is not available")
+        return pb.StatusSnapshot(
+            snapshot_json=dumps(snapshot_view(await self._dashboard.snapshot()))
+        )
