@@ -95,6 +95,19 @@ def _wait_healthy(url: str, sup: Supervisor, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{url} did not become healthy within {timeout:.0f}s")
 
 
+def telemetry_configured() -> bool:
+    """Whether Telegram is configured in this environment (a broken config counts: the
+    telemetry child then reports it by name and `up` stops)."""
+    from pydantic import ValidationError
+
+    from telemetry.settings import TelemetrySettings
+
+    try:
+        return TelemetrySettings().configured
+    except ValidationError:
+        return True
+
+
 def run_up(
     *,
     workers: int,
@@ -156,9 +169,17 @@ def run_up(
                     "WORKER_ID": os.environ.get("WORKER_ID", hostname) + f"-{i}",
                 },
             )
+        telemetry = telemetry_configured()
+        if telemetry:
+            telemetry_env = {"CORE_GRPC_ADDR": f"{host}:{grpc_port}"}
+            if data_dir and not os.environ.get("TELEGRAM_STATE_FILE"):
+                telemetry_env["TELEGRAM_STATE_FILE"] = str(data_dir / "telemetry-state.json")
+            sup.spawn("telemetry", ["telemetry"], telemetry_env)
         print(f"llm-mcp: core HTTP    {http_url}  (API docs {http_url}/docs)", flush=True)
         print(f"llm-mcp: core gRPC    {host}:{grpc_port}", flush=True)
         print(f"llm-mcp: workers      {workers}", flush=True)
+        shown = "on" if telemetry else "off (Telegram not configured)"
+        print(f"llm-mcp: telemetry    {shown}", flush=True)
         print("llm-mcp: ready. Ctrl-C stops everything.", flush=True)
         while not stopping:
             if exited := sup.first_exited():
