@@ -108,6 +108,21 @@ def telemetry_configured() -> bool:
         return True
 
 
+def _telemetry_exited(sup: Supervisor, code: int, started_at: float, env: dict[str, str]) -> float:
+    """Telemetry is not vital: restarted when it had run a while, dropped (the rest keeps
+    running) when it failed at start-up, e.g. on bad Telegram settings. Returns its start."""
+    sup.children = [c for c in sup.children if c[0] != "telemetry"]
+    if time.monotonic() - started_at < 10:
+        print(
+            f"llm-mcp: telemetry exited with code {code} at start-up; running without it",
+            file=sys.stderr,
+        )
+        return started_at
+    print(f"llm-mcp: telemetry exited with code {code}; restarting it", file=sys.stderr)
+    sup.spawn("telemetry", ["telemetry"], env)
+    return time.monotonic()
+
+
 def run_up(
     *,
     workers: int,
@@ -170,10 +185,11 @@ def run_up(
                 },
             )
         telemetry = telemetry_configured()
+        telemetry_env = {"CORE_GRPC_ADDR": f"{host}:{grpc_port}"}
+        if data_dir and not os.environ.get("TELEGRAM_STATE_FILE"):
+            telemetry_env["TELEGRAM_STATE_FILE"] = str(data_dir / "telemetry-state.json")
+        telemetry_started = time.monotonic()
         if telemetry:
-            telemetry_env = {"CORE_GRPC_ADDR": f"{host}:{grpc_port}"}
-            if data_dir and not os.environ.get("TELEGRAM_STATE_FILE"):
-                telemetry_env["TELEGRAM_STATE_FILE"] = str(data_dir / "telemetry-state.json")
             sup.spawn("telemetry", ["telemetry"], telemetry_env)
         print(f"llm-mcp: core HTTP    {http_url}  (API docs {http_url}/docs)", flush=True)
         print(f"llm-mcp: core gRPC    {host}:{grpc_port}", flush=True)
@@ -182,7 +198,11 @@ def run_up(
         print(f"llm-mcp: telemetry    {shown}", flush=True)
         print("llm-mcp: ready. Ctrl-C stops everything.", flush=True)
         while not stopping:
-            if exited := sup.first_exited():
+            if (exited := sup.first_exited()) and exited[0] == "telemetry":
+                telemetry_started = _telemetry_exited(
+                    sup, exited[1], telemetry_started, telemetry_env
+                )
+            elif exited:
                 print(
                     f"llm-mcp: {exited[0]} exited with code {exited[1]}; stopping", file=sys.stderr
                 )

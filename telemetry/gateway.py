@@ -8,6 +8,7 @@ http://telegram-api:8000, and that URL is kept if it answers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -36,6 +37,13 @@ def _message_id(body: Any) -> str:
             if isinstance(body.get(key), dict):
                 return _message_id(body[key])
     raise RouteUnavailable(f"gateway answer has no message id: {str(body)[:200]}")
+
+
+def _raise_if_not_ok(body: Any) -> None:
+    """A 200 answer that still carries a Telegram error ({"ok": false, "description"})."""
+    if isinstance(body, dict) and body.get("ok") is False:
+        description = str(body.get("description") or body.get("detail") or "gateway error")
+        raise classify(description, (body.get("parameters") or {}).get("retry_after"))
 
 
 def _error_of(response: httpx.Response) -> TelegramError:
@@ -111,14 +119,18 @@ class GatewayTransport:
         if response.status_code >= 400:
             raise _error_of(response)
         try:
-            return _message_id(response.json())
+            body = response.json()
         except ValueError as exc:
             raise RouteUnavailable("gateway answered send without JSON") from exc
+        _raise_if_not_ok(body)
+        return _message_id(body)
 
     async def edit(self, message_id: str, text: str) -> None:
         response = await self._post(f"/v1/messages/{message_id}/edit", self._fields(text))
         if response.status_code >= 400:
             raise _error_of(response)
+        with contextlib.suppress(ValueError):
+            _raise_if_not_ok(response.json())
 
     async def close(self) -> None:
         await self._http.aclose()

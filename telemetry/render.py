@@ -82,7 +82,8 @@ def _running(snap: dict[str, Any]) -> Section:
     lines = [
         (
             RUNNING,
-            f"{esc(j.get('kind'), 24)} {esc(j.get('device_id') or '-', 24)} "
+            f"{esc(str(j.get('id', ''))[:8], 8)} {esc(j.get('kind'), 24)} "
+            f"{esc(j.get('device_id') or '-', 24)} "
             f"{esc(j.get('worker_id') or '-', 16)} {age(j.get('running_seconds'))}",
         )
         for j in jobs

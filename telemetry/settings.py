@@ -20,7 +20,7 @@ def _default_state_file() -> Path:
 
 
 class TelemetrySettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     core_grpc_addr: str = "127.0.0.1:9090"
     api_token: SecretStr | None = None

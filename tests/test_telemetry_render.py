@@ -18,7 +18,7 @@ def snapshot(**overrides: Any) -> dict[str, Any]:
         "oldest_queued_seconds": 125.0,
         "running": [
             {
-                "id": "j1",
+                "id": "5f1c2a9e-0000-4000-8000-000000000001",
                 "kind": "ollama.generate",
                 "device_id": "gpu.ts.net.",
                 "worker_id": "w-1",
@@ -51,7 +51,7 @@ def test_status_shows_queue_running_devices_benchmarks_workers() -> None:
     text = render_status(snapshot())
     assert "queued 2 (oldest 2m05s)  running 1" in text
     assert "last min: 5 done, 1 error" in text
-    assert "ollama.generate gpu.ts.net. w-1 12s" in text
+    assert "5f1c2a9e ollama.generate gpu.ts.net. w-1 12s" in text
     assert "● gpu 1/2" in text
     assert "○ nas offline since 09:58:00 UTC (connection refused)" in text
     assert "llama3.2:3b 42.5 t/s 120 ms" in text
