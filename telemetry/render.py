@@ -69,8 +69,8 @@ def _queue(snap: dict[str, Any]) -> Section:
     waiting = f" (oldest {age(oldest)})" if jobs.get("queued") and oldest is not None else ""
     lines = [
         f"queued {jobs.get('queued', 0)}{waiting}  running {jobs.get('running', 0)}",
-        f"done {jobs.get('done', 0)}  error {jobs.get('error', 0)}  "
-        f"canceled {jobs.get('canceled', 0)}",
+        f"last hour: {jobs.get('done', 0)} done, {jobs.get('error', 0)} error, "
+        f"{jobs.get('canceled', 0)} canceled",
         f"last min: {tp.get('done', 0)} done, {tp.get('error', 0)} error",
     ]
     return Section("Queue", [(HEADER, line) for line in lines])

@@ -83,10 +83,18 @@ async def test_dashboard_limit_and_worker_liveness_follow_settings(
         """INSERT INTO workers (id, last_seen_at) VALUES ('fresh', now()),
                                                          ('stale', now() - interval '10 minutes')"""
     )
+    await db.execute(
+        """INSERT INTO jobs (id, kind, status, finished_at)
+           VALUES (gen_random_uuid(), 'echo', 'done', now() - interval '2 hours'),
+                  (gen_random_uuid(), 'echo', 'done', now() - interval '10 minutes')"""
+    )
     async with start_core(database_url, device_max_concurrency=3, worker_live_seconds=60) as core:
         async with CoreClient(core.grpc_addr) as client:
             snap = await client.get_status()
     assert {d["limit"] for d in snap["devices"]} == {3}
+    # Finished jobs count over the last hour; older ones are history, not status.
+    assert snap["jobs"]["done"] == 1 and snap["finished_window_seconds"] == 3600
+    assert snap["throughput"]["done"] == 0
     assert [w["id"] for w in snap["workers"]] == ["fresh"]
     assert snap["jobs"]["queued"] == 0 and snap["oldest_queued_seconds"] is None
 

@@ -50,6 +50,7 @@ def snapshot(**overrides: Any) -> dict[str, Any]:
 def test_status_shows_queue_running_devices_benchmarks_workers() -> None:
     text = render_status(snapshot())
     assert "queued 2 (oldest 2m05s)  running 1" in text
+    assert "last hour: 40 done, 3 error, 0 canceled" in text
     assert "last min: 5 done, 1 error" in text
     assert "5f1c2a9e ollama.generate gpu.ts.net. w-1 12s" in text
     assert "● gpu 1/2" in text

@@ -3,8 +3,10 @@
 -- name: snapshot_clock
 SELECT now() AS now;
 
--- name: job_count_by_status
-SELECT status, count(*) AS n FROM jobs GROUP BY status;
+-- name: job_count_active
+-- Exact counts of queued and running jobs (each an index-only scan of a partial index).
+SELECT (SELECT count(*) FROM jobs WHERE status = 'queued') AS queued,
+       (SELECT count(*) FROM jobs WHERE status = 'running') AS running;
 
 -- name: job_count_finished_since
 -- Jobs that ended in the last $1 seconds, per terminal status (throughput).
@@ -35,21 +37,14 @@ SELECT device_id, count(*) AS n
  WHERE status = 'running' AND device_id IS NOT NULL
  GROUP BY device_id;
 
--- name: job_list_recent_outcomes_by_kind
--- Per kind, the statuses of its last $1 jobs that ended done or error in the last day,
--- newest first, and the newest error (for fail-streak alerts).
-SELECT kind,
-       array_agg(status ORDER BY finished_at DESC, id DESC) AS statuses,
-       (array_agg(error ORDER BY finished_at DESC, id DESC)
-            FILTER (WHERE status = 'error'))[1] AS last_error
-  FROM (SELECT kind, status, error, finished_at, id,
-               row_number() OVER (PARTITION BY kind ORDER BY finished_at DESC, id DESC) AS rn
-          FROM jobs
-         WHERE status IN ('done', 'error')
-           AND finished_at > now() - interval '1 day') recent
- WHERE rn <= $1
- GROUP BY kind
- ORDER BY kind;
+-- name: job_list_recent_outcomes
+-- The newest $1 jobs that ended done or error, newest first (fail streaks per kind);
+-- a backward scan of the finished-jobs index, so its cost does not grow with the table.
+SELECT kind, status, error
+  FROM jobs
+ WHERE status IN ('done', 'error')
+ ORDER BY finished_at DESC, id DESC
+ LIMIT $1;
 
 -- name: device_list_for_snapshot
 SELECT id, name, host_name, online, last_seen_at, offline_reason, offline_at,
@@ -59,11 +54,12 @@ SELECT id, name, host_name, online, last_seen_at, offline_reason, offline_at,
  LIMIT $1;
 
 -- name: benchmark_list_latest_per_device_model
--- The newest benchmark of each (device, model), newest first, at most $1.
+-- The newest benchmark of each (device, model) among the newest $2 benchmarks (a bounded
+-- scan of benchmarks_created_idx), newest first, at most $1.
 SELECT *
   FROM (SELECT DISTINCT ON (device_id, model)
                device_id, model, provider, task_type, tps, latency_ms, ok, error, created_at
-          FROM benchmarks
+          FROM (SELECT * FROM benchmarks ORDER BY created_at DESC LIMIT $2) recent
          ORDER BY device_id, model, created_at DESC, id DESC) latest
  ORDER BY created_at DESC
  LIMIT $1;

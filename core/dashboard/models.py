@@ -65,7 +65,7 @@ class KindOutcomes:
 @dataclass(frozen=True, slots=True)
 class StatusSnapshot:
     generated_at: datetime
-    jobs_by_status: dict[str, int]
+    jobs_by_status: dict[str, int]  # done/error/canceled: within the last hour
     finished_last_minute: dict[str, int]
     oldest_queued_seconds: float | None
     running_jobs: tuple[RunningJob, ...]

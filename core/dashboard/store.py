@@ -20,11 +20,32 @@ from core.queue.store import StoreUnavailable
 Q = load_queries(Path(__file__).with_name("dashboard.sql"))
 
 THROUGHPUT_WINDOW_SECONDS = 60.0
+# Done/error/canceled are counted over this window, never over the whole (large) table.
+FINISHED_WINDOW_SECONDS = 3600.0
 MAX_RUNNING_JOBS = 50
 MAX_DEVICES = 200
 MAX_BENCHMARKS = 50
 MAX_WORKERS = 200
 OUTCOMES_PER_KIND = 20
+OUTCOMES_SCAN = 500  # newest finished jobs read for per-kind fail streaks
+BENCHMARKS_SCAN = 2000  # newest benchmarks read for "latest per (device, model)"
+
+
+def _outcomes_by_kind(rows: list[asyncpg.Record]) -> list[KindOutcomes]:
+    """Per kind, its newest statuses (at most OUTCOMES_PER_KIND) and newest error."""
+    statuses: dict[str, list[str]] = {}
+    errors: dict[str, str | None] = {}
+    for row in rows:  # newest first
+        kind = row["kind"]
+        seen = statuses.setdefault(kind, [])
+        if len(seen) < OUTCOMES_PER_KIND:
+            seen.append(row["status"])
+        if row["status"] == "error" and kind not in errors:
+            errors[kind] = row["error"]
+    return [
+        KindOutcomes(kind=k, statuses=tuple(v), last_error=errors.get(k))
+        for k, v in sorted(statuses.items())
+    ]
 
 
 class DashboardStore:
@@ -45,15 +66,19 @@ class DashboardStore:
         except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
             raise StoreUnavailable(f"database unavailable: {exc}") from exc
 
+    @staticmethod
+    async def _finished_since(conn: asyncpg.Connection, seconds: float) -> dict[str, int]:
+        rows = await conn.fetch(Q["job_count_finished_since"], seconds)
+        return {r["status"]: r["n"] for r in rows}
+
     async def _read(
         self, conn: asyncpg.Connection, live_seconds: float, device_limit: int
     ) -> StatusSnapshot:
         now = await conn.fetchval(Q["snapshot_clock"])
-        by_status = {r["status"]: r["n"] for r in await conn.fetch(Q["job_count_by_status"])}
-        finished = {
-            r["status"]: r["n"]
-            for r in await conn.fetch(Q["job_count_finished_since"], THROUGHPUT_WINDOW_SECONDS)
-        }
+        active = await conn.fetchrow(Q["job_count_active"])
+        last_hour = await self._finished_since(conn, FINISHED_WINDOW_SECONDS)
+        by_status = {"queued": active["queued"], "running": active["running"], **last_hour}
+        finished = await self._finished_since(conn, THROUGHPUT_WINDOW_SECONDS)
         oldest = await conn.fetchval(Q["job_get_oldest_queued_age"])
         running = [
             RunningJob(
@@ -84,7 +109,9 @@ class DashboardStore:
         ]
         benchmarks = [
             LatestBenchmark(**dict(r))
-            for r in await conn.fetch(Q["benchmark_list_latest_per_device_model"], MAX_BENCHMARKS)
+            for r in await conn.fetch(
+                Q["benchmark_list_latest_per_device_model"], MAX_BENCHMARKS, BENCHMARKS_SCAN
+            )
         ]
         workers = [
             LiveWorker(
@@ -97,10 +124,7 @@ class DashboardStore:
             )
             for r in await conn.fetch(Q["worker_list_live"], float(live_seconds), MAX_WORKERS)
         ]
-        outcomes = [
-            KindOutcomes(kind=r["kind"], statuses=tuple(r["statuses"]), last_error=r["last_error"])
-            for r in await conn.fetch(Q["job_list_recent_outcomes_by_kind"], OUTCOMES_PER_KIND)
-        ]
+        outcomes = _outcomes_by_kind(await conn.fetch(Q["job_list_recent_outcomes"], OUTCOMES_SCAN))
         return StatusSnapshot(
             generated_at=now,
             jobs_by_status=by_status,

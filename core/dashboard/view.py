@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from core.dashboard.models import StatusSnapshot
-from core.dashboard.store import THROUGHPUT_WINDOW_SECONDS
+from core.dashboard.store import FINISHED_WINDOW_SECONDS, THROUGHPUT_WINDOW_SECONDS
 
 JOB_STATUSES = ("queued", "running", "done", "error", "canceled")
 
@@ -19,7 +19,9 @@ def snapshot_view(snap: StatusSnapshot) -> dict[str, Any]:
     finished = snap.finished_last_minute
     return {
         "generated_at": _ts(snap.generated_at),
+        # queued/running: now; done/error/canceled: finished within finished_window_seconds.
         "jobs": {s: snap.jobs_by_status.get(s, 0) for s in JOB_STATUSES},
+        "finished_window_seconds": FINISHED_WINDOW_SECONDS,
         "throughput": {
             "window_seconds": THROUGHPUT_WINDOW_SECONDS,
             "finished": sum(finished.values()),
