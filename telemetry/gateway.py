@@ -56,18 +56,20 @@ def _error_of(response: httpx.Response) -> TelegramError:
     if isinstance(detail, dict):
         retry_after = (detail.get("parameters") or {}).get("retry_after")
         detail = detail.get("description") or detail.get("message") or str(detail)
-    detail = str(detail or response.text[:300] or response.reason_phrase)
     status = response.status_code
-    if status == 502:
-        return classify(detail, retry_after)
+    if status == 502 and detail:  # Telegram's own error, passed through
+        return classify(str(detail), retry_after)
+    detail = str(detail or response.text[:300] or response.reason_phrase)
     if status == 429:
         header = response.headers.get("retry-after")
         error = classify(detail, retry_after or (float(header) if header else None))
         return error if isinstance(error, FloodWait) else FloodWait(1.0)
     if status == 404:
         return MessageGone(detail)
-    if status in (400, 409, 422):
+    if status in (400, 409):
         return Rejected(f"gateway {status}: {detail}")
+    # Anything else is the gateway not working for us (down, auth, a 422 on our request
+    # shape, a proxy's bare 502): the fallback route may still work.
     return RouteUnavailable(f"gateway {status}: {detail}")
 
 

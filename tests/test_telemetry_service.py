@@ -19,6 +19,7 @@ from telemetry.gateway import GatewayTransport
 from telemetry.main import build_service, build_transport
 from telemetry.service import TelemetryService
 from telemetry.settings import TelemetrySettings
+from telemetry.transport import FloodWait, MessageGone, MessageNotModified, RouteUnavailable
 from tests.fake_telegram import TOKEN, FakeTelegram, closed_port_url, fake_telegram
 from tests.support import eventually, start_core
 
@@ -279,3 +280,25 @@ async def test_core_down_message_says_so_and_service_keeps_running(
             assert not task.done()
             assert "last known state" in only_message(telegram)
     assert len(telegram.sent()) == 1
+
+
+async def test_gateway_passes_telegram_errors_through_as_ours(telegram: FakeTelegram) -> None:
+    transport = GatewayTransport(
+        telegram.gateway_url, chat_id="1", bot_id="b", timeout=5, compat_url=None
+    )
+    try:
+        message_id = await transport.send("one")
+        with pytest.raises(MessageNotModified):
+            await transport.edit(message_id, "one")
+        telegram.fail_next("editMessageText", 429, "Too Many Requests: retry after 3", 3)
+        with pytest.raises(FloodWait) as flood:
+            await transport.edit(message_id, "two")
+        assert flood.value.retry_after == 3
+        telegram.delete(int(message_id))
+        with pytest.raises(MessageGone):
+            await transport.edit(message_id, "three")
+        telegram.gateway_down = True
+        with pytest.raises(RouteUnavailable):
+            await transport.send("four")
+    finally:
+        await transport.close()
