@@ -23,7 +23,6 @@ HEADER, DEVICE_ONLINE, DEVICE_OFFLINE, RUNNING, WORKER, BENCHMARK = 100, 60, 65,
 class Section:
     title: str
     lines: list[tuple[int, str]] = field(default_factory=list)  # (importance, escaped text)
-    pre: bool = True
 
 
 def esc(value: object, width: int = 40) -> str:
@@ -136,7 +135,7 @@ def _compose(head: list[str], sections: list[Section], dropped: int) -> str:
         parts.append(f"<b>{section.title}</b>")
         if section.lines:
             body = "\n".join(text for _, text in section.lines)
-            parts.append(f"<pre>{body}</pre>" if section.pre else body)
+            parts.append(f"<pre>{body}</pre>")
     if dropped:
         parts.append(f"<i>… {dropped} lines left out (Telegram's {TELEGRAM_LIMIT} limit)</i>")
     return "\n".join(parts)
@@ -156,11 +155,7 @@ def fit(head: list[str], sections: list[Section], limit: int = TELEGRAM_LIMIT) -
     for _importance, _, s_idx, line_idx in drop_order:
         dropped.add((s_idx, line_idx))
         trimmed = [
-            Section(
-                s.title,
-                [ln for i, ln in enumerate(s.lines) if (k, i) not in dropped],
-                s.pre,
-            )
+            Section(s.title, [ln for i, ln in enumerate(s.lines) if (k, i) not in dropped])
             for k, s in enumerate(sections)
         ]
         text = _compose(head, trimmed, len(dropped))

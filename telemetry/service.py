@@ -102,5 +102,10 @@ class TelemetryService:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._interval)
         finally:
-            if self._client is not None:
-                await self._client.close()
+            await self.close()
+
+    async def close(self) -> None:
+        """Closes the core client (the transport belongs to the caller)."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()

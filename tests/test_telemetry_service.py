@@ -51,8 +51,7 @@ async def telemetry(settings: TelemetrySettings) -> AsyncIterator[TelemetryServi
     try:
         yield service
     finally:
-        if service._client is not None:
-            await service._client.close()
+        await service.close()
         await transport.close()
 
 
