@@ -46,6 +46,7 @@ class BotApiTransport:
 
     def __init__(self, token: str, *, chat_id: str, base_url: str, timeout: float) -> None:
         request = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout)
+        self._request = request
         self._bot = telegram.Bot(token, base_url=base_url, request=request)
         self._chat_id = chat_id
         self._initialized = False
@@ -91,3 +92,5 @@ class BotApiTransport:
         if self._initialized:
             await self._bot.shutdown()
             self._initialized = False
+        else:  # Bot.shutdown does nothing before initialize(); the HTTP client exists already
+            await self._request.shutdown()
