@@ -16,6 +16,8 @@ RUN useradd --system --uid 10001 --home-dir /app llm
 WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# Telemetry keeps its message id here (a volume in compose).
+RUN mkdir -p /app/state && chown llm /app/state
 USER llm
 ENV PYTHONUNBUFFERED=1
 EXPOSE 8080 9090 3333

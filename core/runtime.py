@@ -19,6 +19,8 @@ import uvicorn
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from core.dashboard.service import DashboardConfig, DashboardService
+from core.dashboard.store import DashboardStore
 from core.db.migrate import apply_schema
 from core.db.pool import connect, create_pool
 from core.events.hub import EventHub
@@ -95,6 +97,13 @@ class CoreRuntime:
             ),
         )
         self.fleet = _fleet_service(settings, pool)
+        self.dashboard = DashboardService(
+            DashboardStore(pool),
+            DashboardConfig(
+                worker_live_seconds=settings.worker_live_seconds,
+                device_max_concurrency=settings.device_max_concurrency,
+            ),
+        )
 
     async def database_ok(self) -> bool:
         try:
@@ -161,7 +170,13 @@ async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
         ],
     )
     llm_pb2_grpc.add_CoreServicer_to_server(
-        CoreServicer(runtime.queue, runtime.fleet, runtime.routing), server
+        CoreServicer(
+            runtime.queue,
+            fleet=runtime.fleet,
+            routing=runtime.routing,
+            dashboard=runtime.dashboard,
+        ),
+        server,
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -79,6 +79,18 @@ def cmd_worker(_args: argparse.Namespace) -> None:
         raise SystemExit(2) from None
 
 
+def cmd_telemetry(_args: argparse.Namespace) -> None:
+    from telemetry.main import NOT_CONFIGURED, run_telemetry
+    from telemetry.settings import TelemetrySettings
+
+    setup_logging("telemetry")
+    settings = _settings(TelemetrySettings)
+    if not settings.configured:
+        print(f"llm-mcp telemetry: {NOT_CONFIGURED}", file=sys.stderr)
+        raise SystemExit(2)
+    _run_until_signal(lambda stop: run_telemetry(settings, stop))
+
+
 def cmd_up(args: argparse.Namespace) -> None:
     from llm_mcp.up import run_up
 
@@ -201,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("core", help="run core (HTTP + gRPC)").set_defaults(func=cmd_core)
     sub.add_parser("worker", help="run one worker").set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "telemetry", help="keep a Telegram message updated with the fleet status"
+    ).set_defaults(func=cmd_telemetry)
 
     default_core = os.environ.get("CORE_URL", "http://127.0.0.1:8080")
     submit = sub.add_parser("submit", help="enqueue a job: llm-mcp submit KIND JSON")

@@ -95,6 +95,34 @@ def _wait_healthy(url: str, sup: Supervisor, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{url} did not become healthy within {timeout:.0f}s")
 
 
+def telemetry_configured() -> bool:
+    """Whether Telegram is configured in this environment (a broken config counts: the
+    telemetry child then reports it by name and `up` stops)."""
+    from pydantic import ValidationError
+
+    from telemetry.settings import TelemetrySettings
+
+    try:
+        return TelemetrySettings().configured
+    except ValidationError:
+        return True
+
+
+def _telemetry_exited(sup: Supervisor, code: int, started_at: float, env: dict[str, str]) -> float:
+    """Telemetry is not vital: restarted when it had run a while, dropped (the rest keeps
+    running) when it failed at start-up, e.g. on bad Telegram settings. Returns its start."""
+    sup.children = [c for c in sup.children if c[0] != "telemetry"]
+    if time.monotonic() - started_at < 10:
+        print(
+            f"llm-mcp: telemetry exited with code {code} at start-up; running without it",
+            file=sys.stderr,
+        )
+        return started_at
+    print(f"llm-mcp: telemetry exited with code {code}; restarting it", file=sys.stderr)
+    sup.spawn("telemetry", ["telemetry"], env)
+    return time.monotonic()
+
+
 def run_up(
     *,
     workers: int,
@@ -156,12 +184,25 @@ def run_up(
                     "WORKER_ID": os.environ.get("WORKER_ID", hostname) + f"-{i}",
                 },
             )
+        telemetry = telemetry_configured()
+        telemetry_env = {"CORE_GRPC_ADDR": f"{host}:{grpc_port}"}
+        if data_dir and not os.environ.get("TELEGRAM_STATE_FILE"):
+            telemetry_env["TELEGRAM_STATE_FILE"] = str(data_dir / "telemetry-state.json")
+        telemetry_started = time.monotonic()
+        if telemetry:
+            sup.spawn("telemetry", ["telemetry"], telemetry_env)
         print(f"llm-mcp: core HTTP    {http_url}  (API docs {http_url}/docs)", flush=True)
         print(f"llm-mcp: core gRPC    {host}:{grpc_port}", flush=True)
         print(f"llm-mcp: workers      {workers}", flush=True)
+        shown = "on" if telemetry else "off (Telegram not configured)"
+        print(f"llm-mcp: telemetry    {shown}", flush=True)
         print("llm-mcp: ready. Ctrl-C stops everything.", flush=True)
         while not stopping:
-            if exited := sup.first_exited():
+            if (exited := sup.first_exited()) and exited[0] == "telemetry":
+                telemetry_started = _telemetry_exited(
+                    sup, exited[1], telemetry_started, telemetry_env
+                )
+            elif exited:
                 print(
                     f"llm-mcp: {exited[0]} exited with code {exited[1]}; stopping", file=sys.stderr
                 )

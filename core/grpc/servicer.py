@@ -12,6 +12,8 @@ import grpc
 from pydantic import ValidationError
 
 from core import errors
+from core.dashboard.service import DashboardService
+from core.dashboard.view import snapshot_view
 from core.fleet.schemas import DeviceOffline
 from core.fleet.service import FleetService
 from core.grpc.convert import dumps, event_to_pb, job_to_pb, parse_json, submit_fields, ts
@@ -92,12 +94,15 @@ class CoreServicer(pb_grpc.CoreServicer):
     def __init__(
         self,
         queue: QueueService,
+        *,
         fleet: FleetService | None = None,
         routing: RoutingService | None = None,
+        dashboard: DashboardService | None = None,
     ) -> None:
         self._queue = queue
         self._fleet = fleet
         self._routing = routing
+        self._dashboard = dashboard
 
     @property
     def fleet(self) -> FleetService:
@@ -346,3 +351,11 @@ class CoreServicer(pb_grpc.CoreServicer):
             )
         )
         return pb.ReportBenchmarkResponse(ok=True)
+
+    @_translated
+    async def GetStatus(self, request: pb.GetStatusRequest, context: Any) -> pb.StatusSnapshot:
+        if self._dashboard is None:
+            raise errors.CoreError("the status snapshot is not available")
+        return pb.StatusSnapshot(
+            snapshot_json=dumps(snapshot_view(await self._dashboard.snapshot()))
+        )

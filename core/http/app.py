@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from core.http import fleet, health, jobs, routing, workers
+from core.http import dashboard, fleet, health, jobs, routing, workers
 from core.http.body_limit import BodySizeLimit
 from core.http.errors import install_error_handlers
 
@@ -29,5 +29,6 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(workers.router)
     app.include_router(fleet.router)
     app.include_router(routing.router)
+    app.include_router(dashboard.router)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     return app
