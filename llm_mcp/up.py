@@ -102,10 +102,12 @@ def run_up(
     http_port: int,
     grpc_port: int,
     data_dir: Path | None,
+    bridge_port: int = 3333,
 ) -> int:
     for port, what, flag in (
         (http_port, "HTTP", "--http-port"),
         (grpc_port, "gRPC", "--grpc-port"),
+        (bridge_port, "MCP bridge", "--bridge-port"),
     ):
         if not port_free(host, port):
             print(
@@ -156,9 +158,21 @@ def run_up(
                     "WORKER_ID": os.environ.get("WORKER_ID", hostname) + f"-{i}",
                 },
             )
+        sup.spawn(
+            "bridge",
+            ["bridge"],
+            {
+                "CORE_GRPC_ADDR": f"{host}:{grpc_port}",
+                "MCP_HOST": host,
+                "MCP_PORT": str(bridge_port),
+            },
+        )
+        bridge_url = f"http://{host}:{bridge_port}"
+        _wait_healthy(f"{bridge_url}/health", sup)
         print(f"llm-mcp: core HTTP    {http_url}  (API docs {http_url}/docs)", flush=True)
         print(f"llm-mcp: core gRPC    {host}:{grpc_port}", flush=True)
         print(f"llm-mcp: workers      {workers}", flush=True)
+        print(f"llm-mcp: MCP bridge   {bridge_url}  (MCP endpoint {bridge_url}/mcp)", flush=True)
         print("llm-mcp: ready. Ctrl-C stops everything.", flush=True)
         while not stopping:
             if exited := sup.first_exited():
