@@ -49,11 +49,9 @@ async def follow_job(
 ) -> FollowOutcome:
     """Waits up to `timeout` seconds for the job to end, calling `report` for each event.
 
+    A finished job's history is replayed too, so a caller always sees how the job went.
     Raises CoreClientError (NotFound for an unknown job, CoreUnavailable when core is down).
     """
-    job = await core.get_job(job_id)
-    if job.status in TERMINAL_STATUSES:
-        return FollowOutcome(job=job, finished=True, events_seen=0)
     seen = 0
     final: pb.Job | None = None
     try:
