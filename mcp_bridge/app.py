@@ -68,7 +68,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise OSError(f"cannot listen on {host}:{port} for the MCP bridge ({exc.strerror})") from exc
+        reason = exc.strerror
+        raise OSError(f"cannot listen on {host}:{port} for the MCP bridge ({reason})") from exc
     sock.listen(1024)
     sock.setblocking(False)
     return sock

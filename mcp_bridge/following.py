@@ -22,7 +22,7 @@ ProgressReporter = Callable[[int, str, str], Awaitable[None]]
 @dataclass(frozen=True)
 class FollowOutcome:
     job: pb.Job
-    finished: bool  # False when the timeout passed first
+    finished: bool  # False when `within` passed first
     events_seen: int
 
 
@@ -44,10 +44,10 @@ async def follow_job(
     core: CoreClient,
     job_id: str,
     *,
-    timeout: float,
+    within: float,
     report: ProgressReporter | None = None,
 ) -> FollowOutcome:
-    """Waits up to `timeout` seconds for the job to end, calling `report` for each event.
+    """Waits up to `within` seconds for the job to end, calling `report` for each event.
 
     A finished job's history is replayed too, so a caller always sees how the job went.
     Raises CoreClientError (NotFound for an unknown job, CoreUnavailable when core is down).
@@ -55,7 +55,7 @@ async def follow_job(
     seen = 0
     final: pb.Job | None = None
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             async for event in core.stream_job(job_id):
                 seen += 1
                 if report is not None:

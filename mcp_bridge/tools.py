@@ -60,11 +60,11 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
     """The MCP server with every tool and the job://{id} resource, calling `core`."""
     server = MCPServer("llm-mcp", instructions=INSTRUCTIONS, version="0.1.0")
 
-    async def follow_with_progress(ctx: Context, job_id: str, timeout: float) -> FollowOutcome:
+    async def follow_with_progress(ctx: Context, job_id: str, within: float) -> FollowOutcome:
         async def report(step: int, _type: str, message: str) -> None:
             await ctx.report_progress(step, None, message)
 
-        return await follow_job(core, job_id, timeout=timeout, report=report)
+        return await follow_job(core, job_id, within=within, report=report)
 
     @server.tool(
         annotations=ToolAnnotations(read_only_hint=False, open_world_hint=True),

@@ -52,8 +52,9 @@ async def test_submit_runs_on_a_worker_and_reads_like_core(core: RunningCore) ->
 async def test_submit_with_deadline_and_idempotency_key(core: RunningCore) -> None:
     async with start_bridge(core.grpc_addr) as bridge, httpx.AsyncClient() as http:
         body = {"kind": "echo", "deadline_at": "2099-01-01T00:00:00Z", "source": "svc"}
-        first = await http.post(f"{bridge.url}/submit", json=body, headers={"Idempotency-Key": "k1"})
-        again = await http.post(f"{bridge.url}/submit", json=body, headers={"Idempotency-Key": "k1"})
+        key = {"Idempotency-Key": "k1"}
+        first = await http.post(f"{bridge.url}/submit", json=body, headers=key)
+        again = await http.post(f"{bridge.url}/submit", json=body, headers=key)
         assert first.status_code == 201 and again.status_code == 200
         assert again.json()["job_id"] == first.json()["job_id"]
         assert again.json()["created"] is False
@@ -91,7 +92,10 @@ async def test_stream_has_core_frames(core: RunningCore) -> None:
 
 
 async def test_core_errors_map_to_http_status(core: RunningCore) -> None:
-    async with start_bridge(core.grpc_addr) as bridge, httpx.AsyncClient(base_url=bridge.url) as http:
+    async with (
+        start_bridge(core.grpc_addr) as bridge,
+        httpx.AsyncClient(base_url=bridge.url) as http,
+    ):
         missing = await http.get(f"/jobs/{UNKNOWN_JOB}")
         assert missing.status_code == 404
         assert missing.json()["error"] == {

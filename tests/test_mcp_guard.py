@@ -113,7 +113,8 @@ async def test_bad_origin_and_host_are_refused(core: RunningCore) -> None:
         )
         assert evil.status_code == 403
         assert evil.json()["error"]["code"] == "origin_not_allowed"
-        assert (await http.get("/health", headers={"origin": "https://evil.example"})).status_code == 403
+        evil_health = await http.get("/health", headers={"origin": "https://evil.example"})
+        assert evil_health.status_code == 403
         local = await http.get("/health", headers={"origin": "http://localhost:6274"})
         assert local.status_code == 200
         rebound = await http.get("/health", headers={"host": "attacker.example"})
