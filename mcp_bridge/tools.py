@@ -6,9 +6,11 @@ does not implement yet) comes back as an MCP tool error with the reason; the ses
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 import grpc
 from mcp.server.mcpserver import Context, MCPServer
@@ -33,6 +35,8 @@ from proto.client import CoreClient, CoreClientError, CoreUnavailable, NotFound
 
 log = logging.getLogger(__name__)
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 INSTRUCTIONS = (
     "llm-mcp routes LLM calls to a fleet of Ollama machines and cloud providers through a "
     "durable job queue. Use llm_request for a model answer; submit_job/wait_job/get_job/"
@@ -56,9 +60,24 @@ def tool_error(exc: CoreClientError, core_addr: str, what: str) -> ToolError:
     return ToolError(f"{what} failed: {exc.message}")
 
 
+def _registrar(server: MCPServer) -> Callable[..., Callable[[F], F]]:
+    """Like `server.tool(...)`, with the docstring reflowed into one clean description."""
+
+    def tool(**hints: Any) -> Callable[[F], F]:
+        def register(fn: F) -> F:
+            description = " ".join(inspect.cleandoc(fn.__doc__ or "").split())
+            server.add_tool(fn, description=description, annotations=ToolAnnotations(**hints))
+            return fn
+
+        return register
+
+    return tool
+
+
 def build_mcp_server(core: CoreClient) -> MCPServer:
     """The MCP server with every tool and the job://{id} resource, calling `core`."""
     server = MCPServer("llm-mcp", instructions=INSTRUCTIONS, version="0.1.0")
+    tool = _registrar(server)
 
     async def follow_with_progress(ctx: Context, job_id: str, within: float) -> FollowOutcome:
         async def report(step: int, _type: str, message: str) -> None:
@@ -66,9 +85,7 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
 
         return await follow_job(core, job_id, within=within, report=report)
 
-    @server.tool(
-        annotations=ToolAnnotations(read_only_hint=False, open_world_hint=True),
-    )
+    @tool(read_only_hint=False, open_world_hint=True)
     async def llm_request(
         ctx: Context,
         prompt: Annotated[str | None, Field(max_length=200_000, description="The prompt")] = None,
@@ -126,7 +143,7 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
             raise tool_error(exc, core.address, "llm_request") from None
         return llm_answer(outcome, routing)
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=False, open_world_hint=False))
+    @tool(read_only_hint=False, open_world_hint=False)
     async def submit_job(
         kind: Annotated[
             str, Field(min_length=1, max_length=100, description="Job kind, e.g. echo")
@@ -160,7 +177,7 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
             raise tool_error(exc, core.address, "submit_job") from None
         return SubmittedJob(job_id=answer.job_id, status=answer.status, created=answer.created)
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
+    @tool(read_only_hint=True)
     async def get_job(job_id: JobId) -> JobInfo:
         """A job's current status, result or error, attempts and timestamps."""
         try:
@@ -168,7 +185,7 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
         except CoreClientError as exc:
             raise tool_error(exc, core.address, "get_job") from None
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
+    @tool(read_only_hint=True)
     async def wait_job(ctx: Context, job_id: JobId, timeout_seconds: Timeout = 60) -> WaitResult:
         """Wait until the job ends (done, error or canceled) or `timeout_seconds` pass,
         sending a progress notification for each of its events. `finished` says which."""
@@ -182,7 +199,7 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
             events_seen=outcome.events_seen,
         )
 
-    @server.tool(annotations=ToolAnnotations(destructive_hint=True, idempotent_hint=True))
+    @tool(destructive_hint=True, idempotent_hint=True)
     async def cancel_job(job_id: JobId) -> JobInfo:
         """Cancel a job: a queued one ends at once, a running one when its worker learns of it
         (cancel_requested is then true). Canceling a finished job changes nothing."""
@@ -191,7 +208,7 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
         except CoreClientError as exc:
             raise tool_error(exc, core.address, "cancel_job") from None
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
+    @tool(read_only_hint=True)
     async def list_devices(
         online_only: Annotated[bool, Field(description="Only devices online now")] = False,
     ) -> DeviceList:
@@ -203,7 +220,7 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
             raise tool_error(exc, core.address, "list_devices") from None
         return DeviceList(devices=_items(answer, "devices"))
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
+    @tool(read_only_hint=True)
     async def list_models() -> ModelList:
         """The models the fleet can run (per device, with size and parameters), as core's
         GET /v1/models."""
@@ -213,7 +230,7 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
             raise tool_error(exc, core.address, "list_models") from None
         return ModelList(models=_items(answer, "models"))
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
+    @tool(read_only_hint=True)
     async def queue_stats() -> QueueStats:
         """How many jobs are queued, running, done, error and canceled."""
         try:
