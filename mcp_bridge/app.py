@@ -16,6 +16,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 
 from mcp_bridge import http_api
+from mcp_bridge.body_limit import BodySizeLimit
 from mcp_bridge.errors import install_error_handlers
 from mcp_bridge.guard import BridgeGuard
 from mcp_bridge.settings import BridgeSettings
@@ -23,6 +24,8 @@ from mcp_bridge.tools import build_mcp_server
 from proto.client import CoreClient
 
 log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 def create_app(settings: BridgeSettings, core: CoreClient) -> FastAPI:
@@ -50,6 +53,8 @@ def create_app(settings: BridgeSettings, core: CoreClient) -> FastAPI:
     install_error_handlers(app, core.address)
     app.include_router(http_api.router)
     app.router.routes.extend(mcp_app.routes)
+    # The same bound the SDK puts on /mcp; core then applies its own payload limit.
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(
         BridgeGuard,
         token=settings.bridge_token,

@@ -118,6 +118,12 @@ async def test_core_errors_map_to_http_status(core: RunningCore) -> None:
         assert not_object.status_code == 422
         assert not_object.json()["error"]["code"] == "validation_failed"
 
+        huge = await http.post("/submit", json={"kind": "echo", "payload": {"x": "y" * 5_000_000}})
+        assert huge.status_code == 413
+        big = await http.post("/submit", json={"kind": "echo", "payload": {"x": "y" * 300_000}})
+        assert big.status_code == 422  # within the bridge's bound, over core's payload limit
+        assert "payload" in big.json()["error"]["message"]
+
         malformed = await http.post(
             "/submit", content=b"{nope", headers={"content-type": "application/json"}
         )
