@@ -138,6 +138,8 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
             }
             if not wait:
                 return LlmAnswer(status="queued", finished=False, **routing)
+            where = " on ".join(x for x in (routed.model, routed.device_id) if x)
+            await ctx.report_progress(0, None, f"routed to {routed.provider} {where}".strip())
             outcome = await follow_with_progress(ctx, routed.job_id, timeout_seconds)
         except CoreClientError as exc:
             raise tool_error(exc, core.address, "llm_request") from None

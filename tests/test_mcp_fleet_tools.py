@@ -65,7 +65,8 @@ async def test_llm_request_waits_with_progress_and_returns_the_answer(core: Runn
     assert answer["answer"] == "pong"
     assert answer["provider"] == "openai" and answer["kind"] == "openai.chat"
     assert answer["tokens_in"] == 7 and answer["tokens_out"] == 1
-    assert len(progress.messages) >= 2 and progress.messages[-1] == "done: job is done"
+    assert progress.messages[0].startswith("routed to openai")
+    assert len(progress.messages) >= 3 and progress.messages[-1] == "done: job is done"
 
 
 async def test_llm_request_auto_routes_and_can_return_at_once(core: RunningCore) -> None:
