@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mcp_bridge.answers import answer_text, token_counts
-from mcp_bridge.following import describe_event
+from mcp_bridge.following import FollowOutcome, describe_event
 from mcp_bridge.stats import counts_from_snapshot
+from mcp_bridge.tools import llm_answer
 from mcp_bridge.views import event_view, job_view
 from proto import llm_pb2 as pb
 
@@ -74,3 +75,32 @@ def test_progress_messages() -> None:
     done = pb.JobEvent(type="done", job=pb.Job(id="j", status="done"))
     assert describe_event(done) == "done: job is done"
     assert describe_event(pb.JobEvent(type="running")) == "running"
+
+
+def test_llm_answer_from_a_finished_job_and_its_routing() -> None:
+    job = pb.Job(
+        id="j1",
+        kind="ollama.generate",
+        status="done",
+        device_id="box.ts.net.",
+        result_json='{"data": {"response": "pong", "prompt_eval_count": 4, "eval_count": 2}}',
+    )
+    routing = {
+        "job_id": "j1",
+        "provider": "ollama",
+        "kind": "ollama.generate",
+        "model": "llama3:8b",
+        "device_id": None,
+        "reason": ["prefer_local"],
+    }
+    answer = llm_answer(FollowOutcome(job=job, finished=True, events_seen=3), routing)
+    assert answer.answer == "pong" and answer.finished and answer.status == "done"
+    assert (answer.provider, answer.model, answer.device_id) == (
+        "ollama",
+        "llama3:8b",
+        "box.ts.net.",
+    )
+    assert (answer.tokens_in, answer.tokens_out) == (4, 2)
+    failed = pb.Job(id="j1", status="error", error="ollama unreachable", result_json="")
+    answer = llm_answer(FollowOutcome(job=failed, finished=True, events_seen=4), routing)
+    assert answer.answer is None and answer.error == "ollama unreachable"
