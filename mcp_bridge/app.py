@@ -95,7 +95,7 @@ async def running_bridge(settings: BridgeSettings) -> AsyncIterator[RunningBridg
     """Starts the bridge's HTTP server in this event loop; stops it on exit. Port 0 = any."""
     sock = bind_socket(settings.mcp_host, settings.mcp_port)
     async with CoreClient(
-        settings.core_grpc_addr, token=settings.core_token, timeout=settings.core_timeout
+        settings.core_grpc_addr, token=settings.core_token, timeout=settings.mcp_core_timeout
     ) as core:
         app = create_app(settings, core)
         config = uvicorn.Config(
@@ -135,7 +135,7 @@ async def serve(settings: BridgeSettings, stop: asyncio.Event) -> None:
 async def serve_stdio(settings: BridgeSettings) -> None:
     """MCP over stdin/stdout until the client closes it."""
     async with CoreClient(
-        settings.core_grpc_addr, token=settings.core_token, timeout=settings.core_timeout
+        settings.core_grpc_addr, token=settings.core_token, timeout=settings.mcp_core_timeout
     ) as core:
         server: MCPServer = build_mcp_server(core)
         await server.run_stdio_async()

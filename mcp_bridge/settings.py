@@ -36,7 +36,7 @@ class BridgeSettings(BaseSettings):
     # Origin header values (`https://app.example`, `http://name:*`); required off loopback.
     mcp_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Seconds one RPC to core may take before the bridge reports core unavailable.
-    core_timeout: float = Field(30.0, gt=0, le=600)
+    mcp_core_timeout: float = Field(30.0, gt=0, le=600)
 
     @field_validator("mcp_allowed_hosts", "mcp_allowed_origins", mode="before")
     @classmethod

@@ -11,7 +11,11 @@ from mcp_bridge.settings import BridgeSettings
 
 
 def bridge_settings(core_grpc_addr: str, **overrides: Any) -> BridgeSettings:
-    values: dict[str, Any] = {"core_grpc_addr": core_grpc_addr, "mcp_port": 0, "core_timeout": 10}
+    values: dict[str, Any] = {
+        "core_grpc_addr": core_grpc_addr,
+        "mcp_port": 0,
+        "mcp_core_timeout": 10,
+    }
     values.update(overrides)
     return BridgeSettings(**values)
 

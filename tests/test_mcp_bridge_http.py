@@ -169,3 +169,23 @@ async def test_core_down_gives_503_and_the_bridge_recovers(database_url: str) ->
     finally:
         if first is not None:
             await first.__aexit__(None, None, None)
+
+
+async def test_bridge_sends_api_token_to_core(database_url: str) -> None:
+    async with start_core(database_url, api_token="core-token") as core:
+        async with (
+            start_bridge(core.grpc_addr, api_token="core-token") as bridge,
+            httpx.AsyncClient(base_url=bridge.url) as http,
+        ):
+            assert (await http.get("/health")).json()["core"]["reachable"] is True
+            assert (await http.post("/submit", json={"kind": "echo"})).status_code == 201
+        async with (
+            start_bridge(core.grpc_addr) as bridge,
+            httpx.AsyncClient(base_url=bridge.url) as http,
+        ):
+            health = (await http.get("/health")).json()
+            assert health["status"] == "degraded"
+            refused = await http.post("/submit", json={"kind": "echo"})
+            assert refused.status_code == 502
+            assert refused.json()["error"]["code"] == "core_refused_bridge"
+            assert "API_TOKEN" in refused.json()["error"]["message"]

@@ -210,13 +210,19 @@ async def test_streamable_http_in_both_protocol_eras(
         assert job_id in resource.contents[0].text
 
 
-async def test_stdio_subprocess(core: RunningCore) -> None:
+@pytest.mark.parametrize(
+    ("mode", "version"),
+    [("legacy", LATEST_HANDSHAKE_VERSION), ("auto", LATEST_MODERN_VERSION)],
+    ids=["session-era", "current-era"],
+)
+async def test_stdio_subprocess(core: RunningCore, mode: str, version: str) -> None:
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "llm_mcp", "bridge", "--stdio"],
         env={**os.environ, "CORE_GRPC_ADDR": core.grpc_addr, "LOG_LEVEL": "WARNING"},
     )
-    async with running_worker(core.grpc_addr), Client(params) as client:
+    async with running_worker(core.grpc_addr), Client(params, mode=mode) as client:
+        assert client.protocol_version == version
         assert {t.name for t in (await client.list_tools()).tools} == TOOLS
         job_id = (await call(client, "submit_job", {"kind": "echo", "payload": {"io": "stdio"}}))[
             "job_id"
