@@ -3,6 +3,7 @@ protocol eras) and over stdio, against a real core, Postgres and worker."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sys
@@ -19,7 +20,7 @@ from core.runtime import RunningCore
 from mcp_bridge.tools import build_mcp_server
 from proto.client import CoreClient
 from tests.bridge_support import start_bridge
-from tests.support import running_worker
+from tests.support import eventually, running_worker, start_core
 
 UNKNOWN_JOB = "00000000-0000-0000-0000-000000000000"
 TOOLS = {
@@ -237,3 +238,32 @@ async def test_stdio_subprocess(core: RunningCore, mode: str, version: str) -> N
         assert waited["job"]["result"] == {"io": "stdio"}
         assert progress.seen
         assert "not found" in await call_error(client, "get_job", {"job_id": UNKNOWN_JOB})
+
+
+async def test_core_going_away_mid_wait_is_a_tool_error(database_url: str) -> None:
+    starting = start_core(database_url)
+    core = await starting.__aenter__()
+    running = True
+    try:
+        async with CoreClient(core.grpc_addr, timeout=5) as grpc_client:
+            async with Client(build_mcp_server(grpc_client)) as client:
+                job_id = (await call(client, "submit_job", {"kind": "echo"}))["job_id"]
+                progress = Progress()
+                waiting = asyncio.create_task(
+                    client.call_tool(
+                        "wait_job",
+                        {"job_id": job_id, "timeout_seconds": 120},
+                        progress_callback=progress,
+                    )
+                )
+                await eventually(lambda: progress.seen)  # following the job now
+                await starting.__aexit__(None, None, None)
+                running = False
+                result = await asyncio.wait_for(waiting, 30)
+                assert result.is_error
+                assert "core is unavailable" in result.content[0].text
+                # The session survives; core is still away, so this is a tool error too.
+                assert "unavailable" in await call_error(client, "get_job", {"job_id": job_id})
+    finally:
+        if running:
+            await starting.__aexit__(None, None, None)
