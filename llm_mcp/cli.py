@@ -91,6 +91,21 @@ def cmd_telemetry(_args: argparse.Namespace) -> None:
     _run_until_signal(lambda stop: run_telemetry(settings, stop))
 
 
+def cmd_bridge(args: argparse.Namespace) -> None:
+    from mcp_bridge.app import serve, serve_stdio
+    from mcp_bridge.settings import BridgeSettings
+
+    setup_logging("bridge")  # logs go to stderr, so stdout stays the MCP channel with --stdio
+    settings = _settings(BridgeSettings)
+    if args.stdio:
+        try:
+            asyncio.run(serve_stdio(settings))
+        except KeyboardInterrupt:
+            pass
+        return
+    _run_until_signal(lambda stop: serve(settings, stop))
+
+
 def cmd_up(args: argparse.Namespace) -> None:
     from llm_mcp.up import run_up
 
@@ -100,6 +115,7 @@ def cmd_up(args: argparse.Namespace) -> None:
             host=args.host,
             http_port=args.http_port,
             grpc_port=args.grpc_port,
+            bridge_port=args.bridge_port,
             data_dir=Path(args.data_dir) if args.data_dir else None,
         )
     )
@@ -209,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--http-port", type=int, default=8080)
     up.add_argument("--grpc-port", type=int, default=9090)
     up.add_argument("--data-dir", help="where the embedded Postgres keeps its data")
+    up.add_argument("--bridge-port", type=int, default=3333, help="MCP bridge port")
     up.set_defaults(func=cmd_up)
 
     sub.add_parser("core", help="run core (HTTP + gRPC)").set_defaults(func=cmd_core)
@@ -216,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "telemetry", help="keep a Telegram message updated with the fleet status"
     ).set_defaults(func=cmd_telemetry)
+
+    bridge = sub.add_parser("bridge", help="run the MCP bridge (HTTP :3333 and /mcp)")
+    bridge.add_argument("--stdio", action="store_true", help="serve MCP over stdin/stdout")
+    bridge.set_defaults(func=cmd_bridge)
 
     default_core = os.environ.get("CORE_URL", "http://127.0.0.1:8080")
     submit = sub.add_parser("submit", help="enqueue a job: llm-mcp submit KIND JSON")

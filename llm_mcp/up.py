@@ -130,10 +130,12 @@ def run_up(
     http_port: int,
     grpc_port: int,
     data_dir: Path | None,
+    bridge_port: int = 3333,
 ) -> int:
     for port, what, flag in (
         (http_port, "HTTP", "--http-port"),
         (grpc_port, "gRPC", "--grpc-port"),
+        (bridge_port, "MCP bridge", "--bridge-port"),
     ):
         if not port_free(host, port):
             print(
@@ -152,11 +154,11 @@ def run_up(
 
     postgres: LocalPostgres | None = None
     database_url = os.environ.get("DATABASE_URL")
+    data = (data_dir or default_data_dir()).resolve()
     sup = Supervisor()
     code = 0
     try:
         if not database_url:
-            data = (data_dir or default_data_dir()).resolve()
             postgres = LocalPostgres(data / "postgres", port=free_port())
             database_url = postgres.start()
             print(
@@ -184,16 +186,29 @@ def run_up(
                     "WORKER_ID": os.environ.get("WORKER_ID", hostname) + f"-{i}",
                 },
             )
+        sup.spawn(
+            "bridge",
+            ["bridge"],
+            {
+                "CORE_GRPC_ADDR": f"{host}:{grpc_port}",
+                "MCP_HOST": host,
+                "MCP_PORT": str(bridge_port),
+            },
+        )
+        bridge_url = f"http://{host}:{bridge_port}"
+        _wait_healthy(f"{bridge_url}/health", sup)
         telemetry = telemetry_configured()
         telemetry_env = {"CORE_GRPC_ADDR": f"{host}:{grpc_port}"}
-        if data_dir and not os.environ.get("TELEGRAM_STATE_FILE"):
-            telemetry_env["TELEGRAM_STATE_FILE"] = str(data_dir / "telemetry-state.json")
+        if not os.environ.get("TELEGRAM_STATE_FILE"):
+            data.mkdir(parents=True, exist_ok=True)
+            telemetry_env["TELEGRAM_STATE_FILE"] = str(data / "telemetry-state.json")
         telemetry_started = time.monotonic()
         if telemetry:
             sup.spawn("telemetry", ["telemetry"], telemetry_env)
         print(f"llm-mcp: core HTTP    {http_url}  (API docs {http_url}/docs)", flush=True)
         print(f"llm-mcp: core gRPC    {host}:{grpc_port}", flush=True)
         print(f"llm-mcp: workers      {workers}", flush=True)
+        print(f"llm-mcp: MCP bridge   {bridge_url}  (MCP endpoint {bridge_url}/mcp)", flush=True)
         shown = "on" if telemetry else "off (Telegram not configured)"
         print(f"llm-mcp: telemetry    {shown}", flush=True)
         print("llm-mcp: ready. Ctrl-C stops everything.", flush=True)

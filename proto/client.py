@@ -80,6 +80,8 @@ class CoreClient:
                 ("grpc.max_send_message_length", 16 * 1024 * 1024),
                 ("grpc.keepalive_time_ms", 30_000),
                 ("grpc.enable_retries", 0),
+                # Notice a returning core within seconds (gRPC's default backoff grows to 120 s).
+                ("grpc.max_reconnect_backoff_ms", 5_000),
             ],
         )
         self._stub = pb_grpc.CoreStub(self._channel)

@@ -1,0 +1,141 @@
+"""The bridge's process: one port with the HTTP bridge and the MCP endpoint (/mcp), or MCP
+over stdio. Both talk to core through one CoreClient."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+
+from mcp_bridge import http_api
+from mcp_bridge.body_limit import BodySizeLimit
+from mcp_bridge.errors import install_error_handlers
+from mcp_bridge.guard import BridgeGuard
+from mcp_bridge.settings import BridgeSettings
+from mcp_bridge.tools import build_mcp_server
+from proto.client import CoreClient
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def create_app(settings: BridgeSettings, core: CoreClient) -> FastAPI:
+    """FastAPI app: the seed's bridge routes plus the MCP Streamable HTTP endpoint at /mcp."""
+    mcp_server = build_mcp_server(core)
+    # Host/Origin are checked by BridgeGuard for every route, so the SDK's own check is off.
+    mcp_app = mcp_server.streamable_http_app(
+        streamable_http_path="/mcp",
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with mcp_server.session_manager.run():
+            yield
+
+    app = FastAPI(
+        title="llm-mcp MCP bridge",
+        version="0.1.0",
+        description="The seed's HTTP bridge to core, and an MCP server at /mcp.",
+        lifespan=lifespan,
+    )
+    app.state.core = core
+    app.state.mcp = mcp_server
+    install_error_handlers(app, core.address)
+    app.include_router(http_api.router)
+    app.router.routes.extend(mcp_app.routes)
+    # The same bound the SDK puts on /mcp; core then applies its own payload limit.
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BridgeGuard,
+        token=settings.bridge_token,
+        allowed_hosts=settings.host_allow_list(),
+        allowed_origins=settings.origin_allow_list(),
+    )
+    return app
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Binds up front, so a taken port fails at start-up with a message naming it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit this: without it a keep-alive client waits ~40 ms per
+    # answer (Nagle holding the body until the client's delayed ACK of the headers).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror
+        raise OSError(f"cannot listen on {host}:{port} for the MCP bridge ({reason})") from exc
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass
+class RunningBridge:
+    url: str
+    mcp_url: str
+    app: FastAPI
+
+
+@contextlib.asynccontextmanager
+async def running_bridge(settings: BridgeSettings) -> AsyncIterator[RunningBridge]:
+    """Starts the bridge's HTTP server in this event loop; stops it on exit. Port 0 = any."""
+    sock = bind_socket(settings.mcp_host, settings.mcp_port)
+    async with CoreClient(
+        settings.core_grpc_addr, token=settings.core_token, timeout=settings.mcp_core_timeout
+    ) as core:
+        app = create_app(settings, core)
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=3,
+            lifespan="on",
+        )
+        server = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        task = asyncio.create_task(server.serve(sockets=[sock]), name="mcp-bridge-http")
+        try:
+            while not server.started:
+                if task.done():
+                    await task
+                    raise RuntimeError("the MCP bridge's HTTP server stopped during start-up")
+                await asyncio.sleep(0.01)
+            port = sock.getsockname()[1]
+            host = settings.mcp_host if settings.mcp_host not in ("0.0.0.0", "::") else "127.0.0.1"
+            url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+            yield RunningBridge(url=url, mcp_url=f"{url}/mcp", app=app)
+        finally:
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                await task
+
+
+async def serve(settings: BridgeSettings, stop: asyncio.Event) -> None:
+    """Runs the HTTP bridge and /mcp until `stop` is set."""
+    async with running_bridge(settings) as bridge:
+        log.info("MCP bridge listening on %s (MCP at %s)", bridge.url, bridge.mcp_url)
+        await stop.wait()
+        log.info("MCP bridge stopping")
+
+
+async def serve_stdio(settings: BridgeSettings) -> None:
+    """MCP over stdin/stdout until the client closes it."""
+    async with CoreClient(
+        settings.core_grpc_addr, token=settings.core_token, timeout=settings.mcp_core_timeout
+    ) as core:
+        server: MCPServer = build_mcp_server(core)
+        await server.run_stdio_async()

@@ -1,0 +1,82 @@
+"""The bridge's settings, from the environment (names as in .env.example)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"]
+LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class BridgeSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    mcp_host: str = "127.0.0.1"
+    mcp_port: int = Field(3333, ge=0, le=65535)
+    core_grpc_addr: str = "127.0.0.1:9090"
+    # Sent to core on every RPC (core's client token).
+    api_token: SecretStr | None = None
+    # Bearer token MCP/HTTP clients must send to the bridge; required off loopback.
+    mcp_bridge_token: SecretStr | None = None
+    # Host header values (`name`, `name:port` or `name:*`); required off loopback.
+    mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Origin header values (`https://app.example`, `http://name:*`); required off loopback.
+    mcp_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Seconds one RPC to core may take before the bridge reports core unavailable.
+    mcp_core_timeout: float = Field(30.0, gt=0, le=600)
+
+    @field_validator("mcp_allowed_hosts", "mcp_allowed_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _exposure_is_guarded(self) -> BridgeSettings:
+        # The MCP spec asks for Origin checks and authentication once a server leaves loopback.
+        if is_loopback(self.mcp_host):
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("MCP_BRIDGE_TOKEN", self.mcp_bridge_token),
+                ("MCP_ALLOWED_HOSTS", self.mcp_allowed_hosts),
+                ("MCP_ALLOWED_ORIGINS", self.mcp_allowed_origins),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(
+                f"MCP_HOST={self.mcp_host} is not a loopback address, so the bridge needs "
+                f"{', '.join(missing)} (a bearer token and Host/Origin allow-lists) before it "
+                "will listen there"
+            )
+        return self
+
+    @property
+    def bridge_token(self) -> str | None:
+        return self.mcp_bridge_token.get_secret_value() if self.mcp_bridge_token else None
+
+    @property
+    def core_token(self) -> str | None:
+        return self.api_token.get_secret_value() if self.api_token else None
+
+    def host_allow_list(self) -> list[str]:
+        return self.mcp_allowed_hosts or LOOPBACK_HOSTS
+
+    def origin_allow_list(self) -> list[str]:
+        return self.mcp_allowed_origins or LOOPBACK_ORIGINS
