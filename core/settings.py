@@ -9,7 +9,8 @@ from core.fleet.targets import parse_ports
 
 
 class CoreSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    # Empty variables (as an .env file copied from .env.example has) mean "use the default".
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     database_url: str = Field(description="Postgres DSN, e.g. postgresql://user:pw@host:5432/db")
     http_host: str = "127.0.0.1"

@@ -22,7 +22,8 @@ def is_loopback(host: str) -> bool:
 
 
 class BridgeSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    # Empty variables (as an .env file copied from .env.example has) mean "use the default".
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     mcp_host: str = "127.0.0.1"
     mcp_port: int = Field(3333, ge=0, le=65535)

@@ -55,6 +55,7 @@ async def running_worker(
         worker = Worker(settings, client, select_handlers(available, settings.worker_kinds))
         task = asyncio.create_task(worker.run(stop))
         try:
+            await asyncio.wait_for(worker.registered.wait(), 10)
             yield worker
         finally:
             stop.set()

@@ -75,3 +75,15 @@ def test_bad_config_names_the_variable() -> None:
     )
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr and "HTTP_PORT" in result.stderr
+
+
+def test_empty_variables_from_an_env_file_mean_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from worker.settings import WorkerSettings
+
+    for name in ("WORKER_ID", "WORKER_KINDS", "WORKER_TOKEN", "API_TOKEN"):
+        monkeypatch.setenv(name, "")
+    settings = WorkerSettings()
+    assert settings.worker_id == socket.gethostname()
+    assert settings.worker_kinds == [] and settings.token is None

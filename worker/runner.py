@@ -39,6 +39,8 @@ class Worker:
         self.running: dict[str, asyncio.Task[None]] = {}
         self.completer = Completer(client, give_up_after=settings.worker_lease_seconds)
         self.jobs_done = 0
+        # Set once core knows this worker and its kinds (routing counts it as available).
+        self.registered = asyncio.Event()
 
     @property
     def worker_id(self) -> str:
@@ -54,7 +56,8 @@ class Worker:
             kinds=self.kinds,
         )
 
-    async def _register_forever(self, registered: asyncio.Event) -> None:
+    async def _register_forever(self) -> None:
+        registered = self.registered
         delay = 0.2
         while True:
             try:
@@ -75,8 +78,8 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set, then shuts down as described in the module doc."""
-        registered = asyncio.Event()
-        register_task = asyncio.create_task(self._register_forever(registered))
+        registered = self.registered
+        register_task = asyncio.create_task(self._register_forever())
         self.completer.start()
         stop_wait = asyncio.create_task(stop.wait())
         try:
