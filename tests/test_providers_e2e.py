@@ -7,7 +7,6 @@ offline.
 from __future__ import annotations
 
 import contextlib
-import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -211,12 +210,8 @@ async def test_5xx_is_retried_then_succeeds(
 
 
 async def test_connection_refused_is_retried_and_marks_the_device_offline(
-    core: RunningCore,
-    http: httpx.AsyncClient,
-    db: asyncpg.Connection,
-    caplog: pytest.LogCaptureFixture,
+    core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="worker.runner")
     await add_device(db, "gone.", closed_port("127.0.0.8"))
     async with worker(core):
         job_id = await submit(
@@ -225,10 +220,8 @@ async def test_connection_refused_is_retried_and_marks_the_device_offline(
         job = await finished(http, job_id)
     assert job["status"] == "error" and job["attempts"] == 2
     assert "unreachable" in job["error"] and "ConnectError" in job["error"]
-    online = await db.fetchval("SELECT online FROM devices WHERE id = 'gone.'")
-    # MarkDeviceOffline is implemented with discovery (issue 4); until then the worker's
-    # call is refused and logged, never fatal.
-    assert online is False or "could not mark device offline" in caplog.text
+    row = await db.fetchrow("SELECT online, offline_reason FROM devices WHERE id = 'gone.'")
+    assert row["online"] is False and "ConnectError" in (row["offline_reason"] or "")
 
 
 async def test_429_waits_for_retry_after(
