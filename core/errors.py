@@ -58,3 +58,9 @@ class NoRoute(CoreError):
     """Nothing live can serve the request now (no worker runs the kind); worth retrying later."""
 
     code = "no_route"
+
+
+class StoreUnavailable(CoreError):
+    """The database cannot be reached (503 / UNAVAILABLE); the caller may try again."""
+
+    code = "database_unavailable"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -43,6 +42,7 @@ from core.routing.limits_loader import LimitsApplier, LimitsConfig
 from core.routing.service import DeviceQueueHooks, RoutingConfig, RoutingService
 from core.routing.store import RoutingStore
 from core.settings import CoreSettings
+from llm_mcp.listen import bind_listener
 from proto import llm_pb2, llm_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -137,24 +137,6 @@ class RunningCore:
     grpc_addr: str
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """Binds the HTTP socket up front, so a taken port fails with a clear message at start-up."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Inherited by accepted connections: without it, Nagle + delayed ACK add ~40 ms to
-    # every answer on a kept-alive connection.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise OSError(f"cannot listen on {host}:{port} for HTTP ({exc.strerror})") from exc
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
-
-
 async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
     settings = runtime.settings
     server = grpc.aio.server(
@@ -211,7 +193,7 @@ async def running_core(
             await apply_schema(conn)
         await runtime.limits.apply_at_startup()
         await runtime.hub.start()
-        sock = _bind(settings.http_host, settings.http_port)
+        sock = bind_listener(settings.http_host, settings.http_port, what="HTTP")
         grpc_server, grpc_port = await _start_grpc(runtime)
         config = uvicorn.Config(
             create_app(runtime),

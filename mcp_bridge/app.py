@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -15,8 +14,9 @@ from fastapi import FastAPI
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 
+from llm_mcp.body_limit import BodySizeLimit
+from llm_mcp.listen import bind_listener
 from mcp_bridge import http_api
-from mcp_bridge.body_limit import BodySizeLimit
 from mcp_bridge.errors import install_error_handlers
 from mcp_bridge.guard import BridgeGuard
 from mcp_bridge.settings import BridgeSettings
@@ -64,25 +64,6 @@ def create_app(settings: BridgeSettings, core: CoreClient) -> FastAPI:
     return app
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Binds up front, so a taken port fails at start-up with a message naming it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this: without it a keep-alive client waits ~40 ms per
-    # answer (Nagle holding the body until the client's delayed ACK of the headers).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        reason = exc.strerror
-        raise OSError(f"cannot listen on {host}:{port} for the MCP bridge ({reason})") from exc
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
-
-
 @dataclass
 class RunningBridge:
     url: str
@@ -93,7 +74,7 @@ class RunningBridge:
 @contextlib.asynccontextmanager
 async def running_bridge(settings: BridgeSettings) -> AsyncIterator[RunningBridge]:
     """Starts the bridge's HTTP server in this event loop; stops it on exit. Port 0 = any."""
-    sock = bind_socket(settings.mcp_host, settings.mcp_port)
+    sock = bind_listener(settings.mcp_host, settings.mcp_port, what="the MCP bridge")
     async with CoreClient(
         settings.core_grpc_addr, token=settings.core_token, timeout=settings.mcp_core_timeout
     ) as core:

@@ -100,7 +100,8 @@ async def test_concurrent_sweepers_requeue_each_expired_job_once(
         results = await asyncio.gather(
             *[rt.sweeper.run_once() for rt in (core.runtime, other.runtime) for _ in range(3)]
         )
-    assert sum(r.requeued_or_failed for r in results) == 200
+    # The second replica's own sweeper also runs once at its start: it may take a share.
+    assert 0 < sum(r.requeued_or_failed for r in results) <= 200
     retries = await db.fetchval("SELECT count(*) FROM job_events WHERE type = 'retry'")
     assert retries == 200
     assert await db.fetchval("SELECT count(*) FROM jobs WHERE status = 'queued'") == 200

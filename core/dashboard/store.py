@@ -15,7 +15,7 @@ from core.dashboard.models import (
     StatusSnapshot,
 )
 from core.db.queries import load_queries
-from core.queue.store import StoreUnavailable
+from core.errors import StoreUnavailable
 
 Q = load_queries(Path(__file__).with_name("dashboard.sql"))
 

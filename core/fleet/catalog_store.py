@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.db.queries import load_queries
-from core.fleet.store_base import PoolStore
+from core.db.store import PoolStore
 
 Q = load_queries(Path(__file__).with_name("catalog.sql"))
 

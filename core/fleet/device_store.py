@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from core.db.queries import load_queries
+from core.db.store import PoolStore
 from core.fleet.models import OllamaModel, OllamaProbe, TailnetNode
-from core.fleet.store_base import PoolStore
 
 Q = load_queries(Path(__file__).with_name("devices.sql"))
 

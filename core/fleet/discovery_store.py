@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from core.db.queries import load_queries
-from core.fleet.store_base import PoolStore, translated_errors
+from core.db.store import PoolStore, translated_errors
 
 Q = load_queries(Path(__file__).with_name("discovery_runs.sql"))
 

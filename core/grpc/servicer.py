@@ -28,7 +28,6 @@ from core.queue.schemas import (
     WorkerRegister,
 )
 from core.queue.service import QueueService
-from core.queue.store import StoreUnavailable
 from core.routing.schemas import LlmRequest
 from core.routing.service import RoutingService
 from core.routing.store import BenchmarkRecord
@@ -45,7 +44,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (errors.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
     (errors.PayloadTooLarge, grpc.StatusCode.INVALID_ARGUMENT),
     (errors.Unauthorized, grpc.StatusCode.UNAUTHENTICATED),
-    (StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
+    (errors.StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
     (errors.NoRoute, grpc.StatusCode.UNAVAILABLE),
 ]
 

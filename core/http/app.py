@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from core.http import dashboard, fleet, health, jobs, routing, workers
-from core.http.body_limit import BodySizeLimit
 from core.http.errors import install_error_handlers
+from llm_mcp.body_limit import BodySizeLimit
 
 if TYPE_CHECKING:
     from core.runtime import CoreRuntime

@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core import errors
-from core.queue.store import StoreUnavailable
 
 _STATUS: list[tuple[type[errors.CoreError], int]] = [
     (errors.NotFound, 404),
@@ -16,7 +15,7 @@ _STATUS: list[tuple[type[errors.CoreError], int]] = [
     (errors.InvalidInput, 422),
     (errors.Unauthorized, 401),
     (errors.PayloadTooLarge, 413),
-    (StoreUnavailable, 503),
+    (errors.StoreUnavailable, 503),
     (errors.NoRoute, 503),
 ]
 

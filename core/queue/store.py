@@ -6,10 +6,9 @@ driver errors are translated here and nowhere else.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,36 +16,13 @@ from typing import Any
 import asyncpg
 
 from core.db.queries import load_queries
-from core.errors import CoreError, InvalidInput
+from core.db.store import PoolStore
 from core.queue.models import Completion, Job, JobEvent, NewJob, WorkerRegistration
 
 Q = load_queries(Path(__file__).with_name("jobs.sql"))
 
 
-class StoreUnavailable(CoreError):
-    code = "database_unavailable"
-
-
-@contextlib.contextmanager
-def _translated() -> Any:
-    try:
-        yield
-    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
-        raise InvalidInput(str(exc).splitlines()[0]) from exc
-    except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
-        raise StoreUnavailable(f"database unavailable: {exc}") from exc
-
-
-class JobStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    @contextlib.asynccontextmanager
-    async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
-        with _translated():
-            async with self._pool.acquire() as conn:
-                yield conn
-
+class JobStore(PoolStore):
     async def insert_jobs(self, jobs: Sequence[NewJob]) -> list[Job]:
         """Inserts jobs; ones whose idempotency key already exists are skipped (not returned)."""
         ids = [uuid.uuid4() for _ in jobs]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from core.db.queries import load_queries
-from core.errors import InvalidInput
+from core.db.store import PoolStore
 from core.queue.models import Job
-from core.queue.store import StoreUnavailable
 from core.routing.binding import QueuedJob, Slot, assign_devices
 from core.routing.fleet import DEVICE_KINDS, DefaultModels, Device, Fleet, Stats
 from core.routing.limits import DeviceLimits, LimitsError, LimitsTable, ModelFacts, parse_entry
@@ -38,16 +34,6 @@ class BenchmarkRecord:
     tps: float | None
     ok: bool = True
     error: str | None = None
-
-
-@contextlib.contextmanager
-def _translated() -> Any:
-    try:
-        yield
-    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
-        raise InvalidInput(str(exc).splitlines()[0]) from exc
-    except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
-        raise StoreUnavailable(f"database unavailable: {exc}") from exc
 
 
 def _limits_of(row: Mapping[str, Any] | None) -> DeviceLimits | None:
@@ -82,16 +68,7 @@ def overhead_ms(
     return latency_ms
 
 
-class RoutingStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    @contextlib.asynccontextmanager
-    async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
-        with _translated():
-            async with self._pool.acquire() as conn:
-                yield conn
-
+class RoutingStore(PoolStore):
     async def load_fleet(
         self, *, live_seconds: float, defaults: DefaultModels, strict_limits: bool
     ) -> Fleet:

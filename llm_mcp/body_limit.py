@@ -1,4 +1,7 @@
-"""Refuses request bodies over a size limit with 413, before any handler reads them."""
+"""Refuses request bodies over a size limit with 413, before any handler reads them.
+
+Shared by core and the MCP bridge (both HTTP servers of llm-mcp).
+"""
 
 from __future__ import annotations
 

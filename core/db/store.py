@@ -1,4 +1,7 @@
-"""The connection seam the fleet's stores share: driver errors become ours here."""
+"""The seam every store shares: pool connections, and driver errors translated into ours.
+
+asyncpg errors become core.errors exceptions here and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,12 @@ from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 
-from core.errors import InvalidInput
-from core.queue.store import StoreUnavailable
+from core.errors import InvalidInput, StoreUnavailable
 
 
 @contextlib.contextmanager
 def translated_errors() -> Iterator[None]:
+    """Bad data -> InvalidInput (422); an unreachable database -> StoreUnavailable (503)."""
     try:
         yield
     except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
@@ -22,6 +25,8 @@ def translated_errors() -> Iterator[None]:
 
 
 class PoolStore:
+    """Base of the stores: `async with self._conn() as conn` gives a pool connection."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
