@@ -57,3 +57,32 @@ async def test_submit_claim_complete_over_grpc(grpc_client: CoreClient) -> None:
     assert status == "done"
     job = await grpc_client.get_job(submitted.job_id)
     assert job.status == "done" and job.result_json == '{"ok":true}'
+
+
+async def test_metrics_count_what_the_queue_did(http: httpx.AsyncClient) -> None:
+    def sample(text: str, name: str) -> float:
+        lines = [line for line in text.splitlines() if line.startswith(name)]
+        return sum(float(line.rsplit(" ", 1)[1]) for line in lines)
+
+    before = (await http.get("/metrics")).text
+    job_id = (await http.post("/v1/jobs", json={"kind": "metered"})).json()["job_id"]
+    job = (
+        await http.post("/v1/workers/claim", json={"worker_id": "m", "kinds": ["metered"]})
+    ).json()["job"]
+    await http.post(
+        "/v1/workers/complete",
+        json={"worker_id": "m", "job_id": job_id, "lease_token": job["lease_token"]},
+    )
+    stale = await http.post(
+        "/v1/workers/complete",
+        json={"worker_id": "m", "job_id": job_id, "lease_token": job["lease_token"]},
+    )
+    assert stale.status_code == 409
+    after = (await http.get("/metrics")).text
+    for name in (
+        'llm_mcp_jobs_submitted_total{kind="metered"}',
+        'llm_mcp_jobs_claimed_total{kind="metered"}',
+        'llm_mcp_job_outcomes_total{outcome="done"}',
+        "llm_mcp_lease_refusals_total",
+    ):
+        assert sample(after, name) == sample(before, name) + 1, name

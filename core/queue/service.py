@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from core.errors import IdempotencyConflict, InvalidInput, JobFinished, JobNotFound, LeaseLost
 from core.events.hub import RESYNC, EventHub
+from core.queue import metrics
 from core.queue.backoff import retry_delay
 from core.queue.models import (
     CANCELED,
@@ -134,6 +135,7 @@ class QueueService:
         for kind, count in Counter(j.kind for j in inserted).items():
             # This replica's claimers now; other replicas' through the NOTIFY.
             self._hub.claimers.wake(frozenset({kind}), count)
+            metrics.JOBS_SUBMITTED.labels(kind).inc(count)
         by_key = {j.idempotency_key: j for j in inserted if j.idempotency_key}
         missing = [
             n.idempotency_key for n in new if n.idempotency_key and n.idempotency_key not in by_key
@@ -260,6 +262,8 @@ class QueueService:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(woken.wait(), timeout)
                     continue
+            for job in jobs:
+                metrics.JOBS_CLAIMED.labels(job.kind).inc()
             if len(jobs) == request.max_jobs:
                 # There may be more: pass the wake-up on to the next waiting claimer.
                 self._hub.claimers.wake(kinds, 1)
@@ -284,10 +288,12 @@ class QueueService:
             )
         return jobs
 
-    def _slots_freed(self) -> None:
-        """A job left running: a device slot may be free for claimers of device-bound kinds."""
+    def _slots_freed(self, count: int = 1) -> None:
+        """`count` jobs left running: as many device slots may be free for claimers of
+        device-bound kinds. One waiter per slot; a claimer that finds due jobs it cannot
+        place re-checks within DEVICE_RECHECK_SECONDS anyway."""
         if self._hooks is not None:
-            self._hub.claimers.wake(self._hooks.device_kinds)
+            self._hub.claimers.wake(self._hooks.device_kinds, count)
 
     async def heartbeat(self, request: HeartbeatRequest) -> HeartbeatResult:
         """Extends the lease; `canceled` tells the worker to stop. Raises LeaseLost/JobNotFound."""
@@ -322,8 +328,10 @@ class QueueService:
             for r in requests
         ]
         statuses = await self._store.complete_many(completions)
+        for status in statuses.values():
+            metrics.JOBS_FINISHED.labels(status).inc()
         if statuses and self._hooks is not None:
-            self._slots_freed()
+            self._slots_freed(len(statuses))
             try:
                 await self._hooks.completed(completions, statuses)
             except Exception:
@@ -356,6 +364,7 @@ class QueueService:
         if row is None:
             raise await self._lease_error(job_id, request.worker_id)
         self._slots_freed()
+        metrics.JOBS_FINISHED.labels("retry" if row["status"] == "queued" else row["status"]).inc()
         if row["status"] == "queued":
             self._hub.claimers.wake(frozenset({job.kind}), 1)
         return FailResult(
@@ -375,6 +384,7 @@ class QueueService:
         job = await self._store.get(job_id)
         if job is None:
             return JobNotFound(job_id)
+        metrics.LEASES_LOST.inc()
         if job.status == "running":
             return LeaseLost(
                 f"job {job_id} is running under another lease (worker {job.worker_id}); "
