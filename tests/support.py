@@ -31,8 +31,12 @@ def core_settings(database_url: str, **overrides: Any) -> CoreSettings:
 
 
 @contextlib.asynccontextmanager
-async def start_core(database_url: str, **overrides: Any) -> AsyncIterator[RunningCore]:
-    async with running_core(core_settings(database_url, **overrides)) as core:
+async def start_core(
+    database_url: str, *, maintenance: bool = True, **overrides: Any
+) -> AsyncIterator[RunningCore]:
+    """Core in this event loop; maintenance=False leaves the sweeper/retention to the test."""
+    settings = core_settings(database_url, **overrides)
+    async with running_core(settings, maintenance=maintenance) as core:
         yield core
 
 
