@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 
 from core.dashboard.view import snapshot_view
 from core.http.auth import ClientAuth
+from core.http.openapi import errors
 
-router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
+router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"], responses=errors(401))
 
 
 @router.get("", summary="Status snapshot: queue, running jobs, devices, benchmarks, workers")
