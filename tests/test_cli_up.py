@@ -67,8 +67,8 @@ def _start_up(data_dir: Path, http_port: int, grpc_port: int) -> subprocess.Pope
     )
 
 
-def _stop(proc: subprocess.Popen[str], data_dir: Path) -> str:
-    proc.send_signal(signal.SIGTERM)
+def _stop(proc: subprocess.Popen[str], data_dir: Path, sig: int = signal.SIGTERM) -> str:
+    proc.send_signal(sig)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert "stopped." in out
@@ -101,7 +101,7 @@ def test_up_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> 
         _stop(proc, tmp_path)
     assert (tmp_path / "postgres" / "PG_VERSION").exists(), "data is kept for the next start"
 
-    # The next start reuses the data directory: the job is still there.
+    # The next start reuses the data directory: the job is still there. Ctrl-C stops it.
     proc = _start_up(tmp_path, http_port, grpc_port)
     try:
         printed = "\n".join(_wait_for_line(proc, "ready", within=90))
@@ -109,7 +109,7 @@ def test_up_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> 
         again = httpx.get(f"http://127.0.0.1:{http_port}/v1/jobs/{job_id}").json()
         assert again["status"] == "done" and again["result"] == {"up": 1}
     finally:
-        _stop(proc, tmp_path)
+        _stop(proc, tmp_path, signal.SIGINT)
 
 
 def test_up_says_which_port_is_taken(tmp_path: Path) -> None:
