@@ -10,6 +10,7 @@ import httpx
 
 from core.http.openapi import ErrorResponse
 
+ECHO = {"kind": "echo", "payload": {"a": 1}}
 ERROR_REF = "#/components/schemas/ErrorResponse"
 OPEN = {"/health"}  # no token, no input
 
@@ -86,3 +87,48 @@ async def test_documented_errors_match_real_ones(http: httpx.AsyncClient) -> Non
     assert ErrorResponse.model_validate(invalid.json()).error.code == "validation_failed"
     docs = await http.get("/docs")
     assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+async def test_every_operation_names_its_success_body(http: httpx.AsyncClient) -> None:
+    schema = (await http.get("/openapi.json")).json()
+    unnamed = []
+    for method, path, op in operations(schema):
+        if path.endswith("/stream"):
+            continue  # text/event-stream, described in words
+        success = next(a for s, a in op["responses"].items() if s.startswith("2"))
+        ref = success.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+        if not ref:
+            unnamed.append(f"{method} {path}")
+    assert not unnamed, f"success bodies without a schema: {unnamed}"
+
+
+async def test_documented_bodies_match_real_answers(http: httpx.AsyncClient) -> None:
+    from core.http import openapi as o
+
+    submitted = o.JobSubmitted.model_validate((await http.post("/v1/jobs", json=ECHO)).json())
+    o.JobView.model_validate((await http.get(f"/v1/jobs/{submitted.job_id}")).json())
+    o.JobPage.model_validate((await http.get("/v1/jobs")).json())
+    o.WorkerRegistered.model_validate(
+        (await http.post("/v1/workers/register", json={"worker": {"id": "w1"}})).json()
+    )
+    claim = {"worker_id": "w1", "kinds": ["echo"], "lease_seconds": 30}
+    claimed = o.Claimed.model_validate((await http.post("/v1/workers/claim", json=claim)).json())
+    assert claimed.job is not None and claimed.job["id"] == submitted.job_id
+    lease = {
+        "worker_id": "w1",
+        "job_id": submitted.job_id,
+        "lease_token": claimed.job["lease_token"],
+    }
+    o.HeartbeatAnswer.model_validate((await http.post("/v1/workers/heartbeat", json=lease)).json())
+    o.Completed.model_validate(
+        (await http.post("/v1/workers/complete", json={**lease, "result": {}})).json()
+    )
+    for path, model in [
+        ("/health", o.Health),
+        ("/v1/dashboard", o.Dashboard),
+        ("/v1/devices", o.DeviceList),
+        ("/v1/models", o.ModelList),
+        ("/v1/benchmarks", o.BenchmarkList),
+        ("/v1/discovery/last", o.DiscoveryRun),
+    ]:
+        model.model_validate((await http.get(path)).json())

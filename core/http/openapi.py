@@ -106,3 +106,97 @@ class Health(BaseModel):
 def ok(model: type[BaseModel], status: int = 200) -> dict[int | str, dict[str, Any]]:
     """Documents the success body of a route that returns a plain dict."""
     return {status: {"model": model, "description": model.__doc__ or "OK"}}
+
+
+# Success bodies of the worker, fleet and benchmark routes (nested objects stay open).
+class WorkerRegistered(BaseModel):
+    ok: bool
+    worker_id: str
+
+
+class Claimed(BaseModel):
+    """`job` is the first of `jobs`, null when none; each carries its lease_token."""
+
+    job: dict[str, Any] | None
+    jobs: list[dict[str, Any]]
+
+
+class HeartbeatAnswer(BaseModel):
+    ok: bool
+    canceled: bool = Field(description="true: the job was canceled; stop working on it")
+    lease_until: str | None
+
+
+class Completed(BaseModel):
+    ok: bool
+    status: str = Field(examples=["done"])
+
+
+class Failed(BaseModel):
+    ok: bool
+    status: str = Field(description="queued (to be retried at run_after) or error")
+    run_after: str | None
+
+
+class ProgressAdded(BaseModel):
+    ok: bool
+    event_id: int
+
+
+class BenchmarksQueued(BaseModel):
+    job_ids: list[str]
+    device_id: str
+    model: str
+    kind: str = Field(examples=["benchmark.ollama.generate"])
+
+
+class BenchmarkList(BaseModel):
+    benchmarks: list[dict[str, Any]] = Field(
+        description="device_id, model, task_type, tokens_in, tokens_out, latency_ms, tps, ok, ..."
+    )
+
+
+class DiscoveryRun(BaseModel):
+    """A discovery round; ran=false before the first."""
+
+    ran: bool
+    id: int | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    summary: dict[str, Any] | None = Field(
+        None,
+        description="ok, error, devices_seen, online, with_ollama, models_added, "
+        "models_removed, came_back, went_offline, errors, duration_ms",
+    )
+
+
+class DeviceMarkedOffline(BaseModel):
+    ok: bool
+    device_id: str
+    online: Literal[False]
+    reason: str
+
+
+class DeviceList(BaseModel):
+    devices: list[dict[str, Any]] = Field(description="see doc/README.md, Devices and models")
+    online: int
+    total: int
+
+
+class ModelList(BaseModel):
+    models: list[dict[str, Any]]
+
+
+class Dashboard(BaseModel):
+    """The fleet at a glance (the same JSON as gRPC GetStatus; doc/telemetry.md)."""
+
+    generated_at: str
+    jobs: dict[str, int]
+    finished_window_seconds: float
+    throughput: dict[str, float]
+    oldest_queued_seconds: float | None
+    running: list[dict[str, Any]]
+    devices: list[dict[str, Any]]
+    benchmarks: list[dict[str, Any]]
+    workers: list[dict[str, Any]]
+    recent_outcomes: dict[str, Any]

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from core.http.auth import ClientAuth
-from core.http.openapi import BODY_ERRORS, LlmRouted, errors, ok
+from core.http.openapi import (
+    BODY_ERRORS,
+    BenchmarkList,
+    BenchmarksQueued,
+    LlmRouted,
+    errors,
+    ok,
+)
 from core.routing.schemas import BenchmarkRun, LlmRequest
 from core.routing.service import RoutingService
 
@@ -33,13 +40,17 @@ async def llm_request(body: LlmRequest, request: Request, _auth: ClientAuth) -> 
     "/v1/benchmarks/run",
     status_code=201,
     summary="Enqueue benchmark runs on a device",
-    responses=errors(*BODY_ERRORS),
+    responses={**ok(BenchmarksQueued, 201), **errors(*BODY_ERRORS)},
 )
 async def run_benchmarks(body: BenchmarkRun, request: Request, _auth: ClientAuth) -> dict[str, Any]:
     return await _routing(request).run_benchmarks(body)
 
 
-@router.get("/v1/benchmarks", summary="Latest benchmark results, newest first")
+@router.get(
+    "/v1/benchmarks",
+    summary="Latest benchmark results, newest first",
+    responses=ok(BenchmarkList),
+)
 async def list_benchmarks(
     request: Request, _auth: ClientAuth, limit: Annotated[int, Query(ge=1, le=500)] = 20
 ) -> dict[str, Any]:

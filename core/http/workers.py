@@ -8,7 +8,17 @@ from fastapi import APIRouter, Request
 
 from core.errors import InvalidInput
 from core.http.auth import WorkerAuth
-from core.http.openapi import BODY_ERRORS, errors
+from core.http.openapi import (
+    BODY_ERRORS,
+    Claimed,
+    Completed,
+    Failed,
+    HeartbeatAnswer,
+    ProgressAdded,
+    WorkerRegistered,
+    errors,
+    ok,
+)
 from core.http.views import job_view
 from core.queue.schemas import (
     ClaimRequest,
@@ -27,7 +37,11 @@ def _queue(request: Request) -> QueueService:
     return request.app.state.queue
 
 
-@router.post("/register", summary="Register a worker and the kinds it runs")
+@router.post(
+    "/register",
+    summary="Register a worker and the kinds it runs",
+    responses=ok(WorkerRegistered),
+)
 async def register(body: dict[str, WorkerRegister], request: Request, _auth: WorkerAuth) -> dict:
     """Body: {"worker": {...}} as in the seed."""
     worker = body.get("worker")
@@ -37,7 +51,11 @@ async def register(body: dict[str, WorkerRegister], request: Request, _auth: Wor
     return {"ok": True, "worker_id": worker.id}
 
 
-@router.post("/claim", summary="Claim jobs under a lease (long-poll with wait_seconds)")
+@router.post(
+    "/claim",
+    summary="Claim jobs under a lease (long-poll with wait_seconds)",
+    responses=ok(Claimed),
+)
 async def claim(body: ClaimRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     """Claims up to max_jobs jobs; with wait_seconds, waits for one. `job` is null when none."""
     jobs = [job_view(j, with_lease=True) for j in await _queue(request).claim(body)]
@@ -45,7 +63,9 @@ async def claim(body: ClaimRequest, request: Request, _auth: WorkerAuth) -> dict
 
 
 @router.post(
-    "/heartbeat", summary="Extend a job's lease; learn of a cancel", responses=errors(404, 409)
+    "/heartbeat",
+    summary="Extend a job's lease; learn of a cancel",
+    responses={**ok(HeartbeatAnswer), **errors(404, 409)},
 )
 async def heartbeat(body: HeartbeatRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     beat = await _queue(request).heartbeat(body)
@@ -56,13 +76,19 @@ async def heartbeat(body: HeartbeatRequest, request: Request, _auth: WorkerAuth)
     }
 
 
-@router.post("/complete", summary="Finish a job with its result", responses=errors(404, 409))
+@router.post(
+    "/complete",
+    summary="Finish a job with its result",
+    responses={**ok(Completed), **errors(404, 409)},
+)
 async def complete(body: CompleteRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     return {"ok": True, "status": await _queue(request).complete(body)}
 
 
 @router.post(
-    "/fail", summary="Fail a job (retried with backoff when retryable)", responses=errors(404, 409)
+    "/fail",
+    summary="Fail a job (retried with backoff when retryable)",
+    responses={**ok(Failed), **errors(404, 409)},
 )
 async def fail(body: FailRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     outcome = await _queue(request).fail(body)
@@ -74,7 +100,9 @@ async def fail(body: FailRequest, request: Request, _auth: WorkerAuth) -> dict[s
 
 
 @router.post(
-    "/progress", summary="Add a progress event (streamed text)", responses=errors(404, 409)
+    "/progress",
+    summary="Add a progress event (streamed text)",
+    responses={**ok(ProgressAdded), **errors(404, 409)},
 )
 async def progress(body: ProgressRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     return {"ok": True, "event_id": await _queue(request).add_progress(body)}
