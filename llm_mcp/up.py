@@ -207,6 +207,7 @@ def run_up(
             sup.spawn("telemetry", ["telemetry"], telemetry_env)
         print(f"llm-mcp: core HTTP    {http_url}  (API docs {http_url}/docs)", flush=True)
         print(f"llm-mcp: core gRPC    {host}:{grpc_port}", flush=True)
+        print(f"llm-mcp: metrics      {http_url}/metrics", flush=True)
         print(f"llm-mcp: workers      {workers}", flush=True)
         print(f"llm-mcp: MCP bridge   {bridge_url}  (MCP endpoint {bridge_url}/mcp)", flush=True)
         shown = "on" if telemetry else "off (Telegram not configured)"

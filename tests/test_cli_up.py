@@ -40,11 +40,10 @@ def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def test_up_runs_everything_and_stops_cleanly(tmp_path: Path) -> None:
-    http_port, grpc_port = free_port(), free_port()
+def _start_up(data_dir: Path, http_port: int, grpc_port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -53,23 +52,41 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path: Path) -> None:
             "--workers",
             "2",
             "--data-dir",
-            str(tmp_path),
+            str(data_dir),
             "--http-port",
             str(http_port),
             "--grpc-port",
             str(grpc_port),
+            "--bridge-port",
+            str(free_port()),
         ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def _stop(proc: subprocess.Popen[str], data_dir: Path, sig: int = signal.SIGTERM) -> str:
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert "stopped." in out
+    assert not _postgres_processes(data_dir), "Postgres left running"
+    return out
+
+
+def test_up_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> None:
+    http_port, grpc_port = free_port(), free_port()
+    proc = _start_up(tmp_path, http_port, grpc_port)
     try:
         lines = _wait_for_line(proc, "ready", within=90)
         printed = "\n".join(lines)
-        assert f"http://127.0.0.1:{http_port}" in printed
-        assert f"127.0.0.1:{grpc_port}" in printed and "postgresql://" in printed
         base = f"http://127.0.0.1:{http_port}"
+        # Every address a user needs is printed.
+        for url in (base, f"{base}/docs", f"{base}/metrics", f"127.0.0.1:{grpc_port}", "/mcp"):
+            assert url in printed, url
+        assert "postgresql://" in printed and f"data in {tmp_path / 'postgres'}" in printed
         assert httpx.get(f"{base}/health").json()["status"] == "ok"
         job_id = httpx.post(f"{base}/v1/jobs", json={"kind": "echo", "payload": {"up": 1}}).json()[
             "job_id"
@@ -81,12 +98,18 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path: Path) -> None:
         assert job["result"] == {"up": 1}
         assert _postgres_processes(tmp_path), "the embedded Postgres should be running"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, out
-    assert "stopped." in out
-    assert not _postgres_processes(tmp_path), "Postgres left running"
+        _stop(proc, tmp_path)
     assert (tmp_path / "postgres" / "PG_VERSION").exists(), "data is kept for the next start"
+
+    # The next start reuses the data directory: the job is still there. Ctrl-C stops it.
+    proc = _start_up(tmp_path, http_port, grpc_port)
+    try:
+        printed = "\n".join(_wait_for_line(proc, "ready", within=90))
+        assert f"data in {tmp_path / 'postgres'}" in printed
+        again = httpx.get(f"http://127.0.0.1:{http_port}/v1/jobs/{job_id}").json()
+        assert again["status"] == "done" and again["result"] == {"up": 1}
+    finally:
+        _stop(proc, tmp_path, signal.SIGINT)
 
 
 def test_up_says_which_port_is_taken(tmp_path: Path) -> None:

@@ -8,10 +8,15 @@ from fastapi import APIRouter, Request
 
 from core.dashboard.view import snapshot_view
 from core.http.auth import ClientAuth
+from core.http.openapi import Dashboard, errors, ok
 
-router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
+router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"], responses=errors(401))
 
 
-@router.get("", summary="Status snapshot: queue, running jobs, devices, benchmarks, workers")
+@router.get(
+    "",
+    summary="Status snapshot: queue, running jobs, devices, benchmarks, workers",
+    responses=ok(Dashboard),
+)
 async def get_dashboard(request: Request, _auth: ClientAuth) -> dict[str, Any]:
     return snapshot_view(await request.app.state.runtime.dashboard.snapshot())

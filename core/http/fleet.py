@@ -9,28 +9,41 @@ from fastapi import APIRouter, Request
 from core.fleet.schemas import DeviceOffline
 from core.fleet.service import FleetService
 from core.http.auth import ClientAuth, WorkerAuth
+from core.http.openapi import (
+    BODY_ERRORS,
+    DeviceList,
+    DeviceMarkedOffline,
+    DiscoveryRun,
+    ModelList,
+    errors,
+    ok,
+)
 
-router = APIRouter(prefix="/v1", tags=["fleet"])
+router = APIRouter(prefix="/v1", tags=["fleet"], responses=errors(401))
 
 
 def _fleet(request: Request) -> FleetService:
     return request.app.state.runtime.fleet
 
 
-@router.post("/discovery/run")
+@router.post("/discovery/run", summary="Run a discovery round now", responses=ok(DiscoveryRun))
 async def run_discovery(request: Request, _auth: ClientAuth) -> dict[str, Any]:
     """Runs a discovery round now (after one another replica is running) and returns its
     summary; tailscale problems are in summary.error, not an HTTP error."""
     return await _fleet(request).run_discovery()
 
 
-@router.get("/discovery/last")
+@router.get("/discovery/last", summary="The last discovery round", responses=ok(DiscoveryRun))
 async def last_discovery(request: Request, _auth: ClientAuth) -> dict[str, Any]:
     """When the last round finished and its summary; ran=false before the first."""
     return await _fleet(request).last_discovery()
 
 
-@router.post("/devices/offline")
+@router.post(
+    "/devices/offline",
+    summary="Mark a device offline (worker token)",
+    responses={**ok(DeviceMarkedOffline), **errors(*BODY_ERRORS, 404)},
+)
 async def device_offline(
     body: DeviceOffline, request: Request, _auth: WorkerAuth
 ) -> dict[str, Any]:
@@ -38,13 +51,21 @@ async def device_offline(
     return await _fleet(request).mark_offline(body)
 
 
-@router.get("/devices")
+@router.get(
+    "/devices",
+    summary="Devices, their models, limits, load",
+    responses={**ok(DeviceList), **errors(422)},
+)
 async def list_devices(
     request: Request, _auth: ClientAuth, online_only: bool = False
 ) -> dict[str, Any]:
     return await _fleet(request).list_devices(online_only=online_only)
 
 
-@router.get("/models")
+@router.get(
+    "/models",
+    summary="The model catalog and where each model runs",
+    responses=ok(ModelList),
+)
 async def list_models(request: Request, _auth: ClientAuth) -> dict[str, Any]:
     return await _fleet(request).list_models()

@@ -7,10 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from core.http.openapi import Health, ok
+
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    summary="Liveness and database check (no token needed)",
+    responses={**ok(Health), 503: {"model": Health, "description": "database unreachable"}},
+)
 async def health(request: Request, response: Response) -> dict[str, Any]:
     """200 when the database answers; 503 otherwise."""
     runtime = request.app.state.runtime

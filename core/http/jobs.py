@@ -11,19 +11,25 @@ from sse_starlette import EventSourceResponse
 
 from core.errors import InvalidInput
 from core.http.auth import ClientAuth
+from core.http.openapi import BODY_ERRORS, JobPage, JobsSubmitted, JobSubmitted, JobView, errors, ok
 from core.http.views import event_view, job_view
 from core.queue.models import STATUSES
 from core.queue.schemas import MAX_BATCH, JobCreate
 from core.queue.service import QueueService
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 422))
 
 
 def _queue(request: Request) -> QueueService:
     return request.app.state.queue
 
 
-@router.post("", status_code=201, summary="Enqueue a job")
+@router.post(
+    "",
+    status_code=201,
+    summary="Enqueue a job",
+    responses={**ok(JobSubmitted, 201), **ok(JobSubmitted), **errors(*BODY_ERRORS)},
+)
 async def submit_job(
     body: JobCreate,
     request: Request,
@@ -40,7 +46,12 @@ async def submit_job(
     return {"job_id": str(result.job.id), "status": result.job.status, "created": result.created}
 
 
-@router.post("/batch", status_code=201, summary="Enqueue several jobs in one transaction")
+@router.post(
+    "/batch",
+    status_code=201,
+    summary="Enqueue several jobs in one transaction",
+    responses={**ok(JobsSubmitted, 201), **errors(*BODY_ERRORS)},
+)
 async def submit_jobs(
     body: Annotated[list[JobCreate], ...], request: Request, _auth: ClientAuth
 ) -> dict[str, Any]:
@@ -54,7 +65,7 @@ async def submit_jobs(
     }
 
 
-@router.get("", summary="List jobs, newest first")
+@router.get("", summary="List jobs, newest first", responses=ok(JobPage))
 async def list_jobs(
     request: Request,
     _auth: ClientAuth,
@@ -70,17 +81,27 @@ async def list_jobs(
     return {"jobs": [job_view(j) for j in page.jobs], "next_cursor": page.next_cursor}
 
 
-@router.get("/{job_id}", summary="A job's status and result")
+@router.get(
+    "/{job_id}", summary="A job's status and result", responses={**ok(JobView), **errors(404)}
+)
 async def get_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
     return job_view(await _queue(request).get(job_id))
 
 
-@router.post("/{job_id}/cancel", summary="Cancel a job")
+@router.post("/{job_id}/cancel", summary="Cancel a job", responses={**ok(JobView), **errors(404)})
 async def cancel_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
     return job_view(await _queue(request).cancel(job_id))
 
 
-@router.get("/{job_id}/stream", summary="Follow a job's events (SSE)")
+@router.get(
+    "/{job_id}/stream",
+    summary="Follow a job's events (SSE)",
+    response_class=EventSourceResponse,
+    responses={
+        200: {"description": "text/event-stream: `job`, then one event per transition"},
+        **errors(404),
+    },
+)
 async def stream_job(
     job_id: str,
     request: Request,

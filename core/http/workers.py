@@ -8,6 +8,17 @@ from fastapi import APIRouter, Request
 
 from core.errors import InvalidInput
 from core.http.auth import WorkerAuth
+from core.http.openapi import (
+    BODY_ERRORS,
+    Claimed,
+    Completed,
+    Failed,
+    HeartbeatAnswer,
+    ProgressAdded,
+    WorkerRegistered,
+    errors,
+    ok,
+)
 from core.http.views import job_view
 from core.queue.schemas import (
     ClaimRequest,
@@ -19,14 +30,18 @@ from core.queue.schemas import (
 )
 from core.queue.service import QueueService
 
-router = APIRouter(prefix="/v1/workers", tags=["workers"])
+router = APIRouter(prefix="/v1/workers", tags=["workers"], responses=errors(401, *BODY_ERRORS))
 
 
 def _queue(request: Request) -> QueueService:
     return request.app.state.queue
 
 
-@router.post("/register")
+@router.post(
+    "/register",
+    summary="Register a worker and the kinds it runs",
+    responses=ok(WorkerRegistered),
+)
 async def register(body: dict[str, WorkerRegister], request: Request, _auth: WorkerAuth) -> dict:
     """Body: {"worker": {...}} as in the seed."""
     worker = body.get("worker")
@@ -36,14 +51,22 @@ async def register(body: dict[str, WorkerRegister], request: Request, _auth: Wor
     return {"ok": True, "worker_id": worker.id}
 
 
-@router.post("/claim")
+@router.post(
+    "/claim",
+    summary="Claim jobs under a lease (long-poll with wait_seconds)",
+    responses=ok(Claimed),
+)
 async def claim(body: ClaimRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     """Claims up to max_jobs jobs; with wait_seconds, waits for one. `job` is null when none."""
     jobs = [job_view(j, with_lease=True) for j in await _queue(request).claim(body)]
     return {"job": jobs[0] if jobs else None, "jobs": jobs}
 
 
-@router.post("/heartbeat")
+@router.post(
+    "/heartbeat",
+    summary="Extend a job's lease; learn of a cancel",
+    responses={**ok(HeartbeatAnswer), **errors(404, 409)},
+)
 async def heartbeat(body: HeartbeatRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     beat = await _queue(request).heartbeat(body)
     return {
@@ -53,12 +76,20 @@ async def heartbeat(body: HeartbeatRequest, request: Request, _auth: WorkerAuth)
     }
 
 
-@router.post("/complete")
+@router.post(
+    "/complete",
+    summary="Finish a job with its result",
+    responses={**ok(Completed), **errors(404, 409)},
+)
 async def complete(body: CompleteRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     return {"ok": True, "status": await _queue(request).complete(body)}
 
 
-@router.post("/fail")
+@router.post(
+    "/fail",
+    summary="Fail a job (retried with backoff when retryable)",
+    responses={**ok(Failed), **errors(404, 409)},
+)
 async def fail(body: FailRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     outcome = await _queue(request).fail(body)
     return {
@@ -68,6 +99,10 @@ async def fail(body: FailRequest, request: Request, _auth: WorkerAuth) -> dict[s
     }
 
 
-@router.post("/progress")
+@router.post(
+    "/progress",
+    summary="Add a progress event (streamed text)",
+    responses={**ok(ProgressAdded), **errors(404, 409)},
+)
 async def progress(body: ProgressRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     return {"ok": True, "event_id": await _queue(request).add_progress(body)}
