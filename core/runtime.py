@@ -19,6 +19,7 @@ import uvicorn
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from core.compat.jobs import CompatJobs
 from core.dashboard.service import DashboardConfig, DashboardService
 from core.dashboard.store import DashboardStore
 from core.db.migrate import apply_schema
@@ -78,6 +79,7 @@ class CoreRuntime:
             hooks=DeviceQueueHooks(self.routing_store, routing_config),
         )
         self.routing = RoutingService(self.routing_store, self.queue, routing_config)
+        self.compat = CompatJobs(self.routing, self.queue)
         self.limits = LimitsApplier(
             self.routing_store,
             LimitsConfig(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from core.fleet.schemas import DeviceOffline
 from core.fleet.service import FleetService
 from core.http.auth import ClientAuth, WorkerAuth
+from core.http.openai_compat import openai_models
 
 router = APIRouter(prefix="/v1", tags=["fleet"])
 
@@ -47,4 +48,7 @@ async def list_devices(
 
 @router.get("/models")
 async def list_models(request: Request, _auth: ClientAuth) -> dict[str, Any]:
-    return await _fleet(request).list_models()
+    """The fleet's catalog under `models`, and the same in OpenAI's shape under
+    `object`/`data` (so OpenAI clients list models here too; see doc/compat.md)."""
+    view = await _fleet(request).list_models()
+    return {**view, **await openai_models(request, view["models"])}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,7 @@ from core.errors import InvalidInput
 from core.queue.models import Completion, Job, NewJob
 from core.queue.service import QueueService
 from core.routing.admission import admit_job, needs_fleet
-from core.routing.decide import route
+from core.routing.decide import Decision, route
 from core.routing.devices import limit_violation
 from core.routing.fleet import DEVICE_KINDS, DefaultModels, Fleet
 from core.routing.schemas import BenchmarkRun, LlmRequest
@@ -118,8 +118,20 @@ class RoutingService(FleetReader):
     async def request(self, req: LlmRequest) -> RouteResult:
         """Routes and enqueues one smart request. Raises InvalidInput (422) / NoRoute (503)
         naming what is missing; then nothing is enqueued."""
+        return await self.request_shaped(lambda _fleet: req)
+
+    async def request_shaped(
+        self,
+        make: Callable[[Fleet], LlmRequest],
+        shape: Callable[[Decision], dict[str, Any]] | None = None,
+    ) -> RouteResult:
+        """As request(), for callers that build the request from the fleet (which models
+        exist) and shape the payload once the provider is chosen (the compatible APIs)."""
         fleet = await self.fleet()
+        req = make(fleet)
         decision = route(req, fleet)
+        if shape is not None:
+            decision.payload = shape(decision)
         pinned = decision.candidates is None and decision.device_id is not None
         job = NewJob(
             kind=decision.kind,
