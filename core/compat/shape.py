@@ -28,22 +28,24 @@ OLLAMA_PASSTHROUGH = ("think", "format", "keep_alive", "raw", "template", "suffi
 Shape = Callable[[Decision], dict[str, Any]]
 
 
-def resolve_model(model: str | None, fleet: Fleet, *, task: str = "chat") -> tuple[str, str | None]:
+def resolve_model(
+    model: str | None, fleet: Fleet, *, task: str = "chat", local: bool = False
+) -> tuple[str, str | None]:
     """(provider, model) for a model name: `auto`, `ollama/x`, `openai/x`, `openrouter/x`, or
-    a bare name (a fleet model -> ollama; `vendor/model` -> openrouter; else openai, or the
-    worker's own Ollama when no device is known and no OpenAI worker runs)."""
+    a bare name: a fleet model (or any bare name when `local`, the Ollama API) -> ollama;
+    `vendor/model` -> openrouter; else openai when an OpenAI worker runs, else ollama."""
     if not model or model == "auto":
         return "auto", None
     prefix, sep, rest = model.partition("/")
     if sep and prefix in PROVIDERS and rest:
         return prefix, rest
-    if task == "embed" or model in fleet.catalog():
+    if local or task == "embed" or model in fleet.catalog():
         return "ollama", model
     if "/" in model:
         return "openrouter", model
-    if not fleet.ollama_devices and "openai.chat" not in fleet.live_kinds:
-        return "ollama", model
-    return "openai", model
+    if "openai.chat" in fleet.live_kinds:
+        return "openai", model
+    return "ollama", model
 
 
 def chat_request(
@@ -56,8 +58,9 @@ def chat_request(
     priority: int = 0,
     prefer_local: bool = False,
     source: str,
+    local: bool = False,
 ) -> LlmRequest:
-    provider, concrete = resolve_model(model, fleet)
+    provider, concrete = resolve_model(model, fleet, local=local)
     return LlmRequest(
         task="chat",
         provider=provider,  # type: ignore[arg-type]

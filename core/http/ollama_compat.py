@@ -75,7 +75,12 @@ async def generate(request: Request) -> Response:
     messages.append({"role": "user", "content": body.prompt})
     route = await jobs.start(
         lambda fleet: chat_request(
-            fleet, model=body.model, messages=messages, priority=body.priority, source=SOURCE
+            fleet,
+            model=body.model,
+            messages=messages,
+            priority=body.priority,
+            source=SOURCE,
+            local=True,
         ),
         generate_shape(
             prompt=body.prompt,
@@ -104,7 +109,12 @@ async def chat(request: Request) -> Response:
     messages = [{"role": m.role, "content": m.content} for m in body.messages]
     route = await jobs.start(
         lambda fleet: chat_request(
-            fleet, model=body.model, messages=messages, priority=body.priority, source=SOURCE
+            fleet,
+            model=body.model,
+            messages=messages,
+            priority=body.priority,
+            source=SOURCE,
+            local=True,
         ),
         chat_shape(
             messages=messages,

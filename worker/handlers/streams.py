@@ -39,12 +39,12 @@ class TextParts:
         self._emit(plain, tagged)
 
     def _emit(self, text: str, thinking: str) -> None:
+        if thinking:
+            self.thinking.append(thinking)
         if not self.response and self.thinking:
             text = text.lstrip("\n")  # the newline after </think>
         if text:
             self.response.append(text)
-        if thinking:
-            self.thinking.append(thinking)
         if self.progress is not None:
             self.progress.add(text=text, thinking=thinking)
 
