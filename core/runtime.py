@@ -12,6 +12,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 
 import asyncpg
 import grpc
@@ -20,6 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from core.compat.jobs import CompatJobs
+from core.compat.models import with_openai_models
 from core.dashboard.service import DashboardConfig, DashboardService
 from core.dashboard.store import DashboardStore
 from core.db.migrate import apply_schema
@@ -39,6 +41,9 @@ from core.maintenance.lease_sweeper import LeaseSweeper, SweeperConfig
 from core.maintenance.retention import RetentionCleaner, RetentionConfig
 from core.queue.service import QueueConfig, QueueService
 from core.queue.store import JobStore
+from core.routing.breaker_store import BreakerStore
+from core.routing.breaker_views import with_breakers
+from core.routing.failover import BreakerConfig, Failover
 from core.routing.fleet import DefaultModels
 from core.routing.limits_loader import LimitsApplier, LimitsConfig
 from core.routing.service import DeviceQueueHooks, RoutingConfig, RoutingService
@@ -58,6 +63,7 @@ class CoreRuntime:
         self.store = JobStore(pool)
         self.hub = EventHub(lambda: connect(settings.database_url), self.store)
         self.routing_store = RoutingStore(pool)
+        self.breakers = BreakerStore(pool)
         routing_config = RoutingConfig(
             worker_live_seconds=settings.worker_live_seconds,
             device_max_concurrency=settings.device_max_concurrency,
@@ -76,9 +82,21 @@ class CoreRuntime:
                 retry_base_seconds=settings.retry_base_seconds,
                 retry_cap_seconds=settings.retry_cap_seconds,
             ),
-            hooks=DeviceQueueHooks(self.routing_store, routing_config),
+            hooks=DeviceQueueHooks(
+                self.routing_store,
+                routing_config,
+                failover=Failover(
+                    self.breakers,
+                    BreakerConfig(
+                        failures=settings.breaker_failures,
+                        cooldown_seconds=settings.breaker_cooldown_seconds,
+                    ),
+                ),
+            ),
         )
-        self.routing = RoutingService(self.routing_store, self.queue, routing_config)
+        self.routing = RoutingService(
+            self.routing_store, self.queue, routing_config, breakers=self.breakers
+        )
         self.compat = CompatJobs(self.routing, self.queue)
         self.limits = LimitsApplier(
             self.routing_store,
@@ -99,6 +117,8 @@ class CoreRuntime:
             ),
         )
         self.fleet = _fleet_service(settings, pool)
+        self.fleet.device_view_extras.append(partial(with_breakers, self.breakers))
+        self.fleet.model_view_extras.append(partial(with_openai_models, self.routing))
         self.dashboard = DashboardService(
             DashboardStore(pool),
             DashboardConfig(

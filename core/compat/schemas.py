@@ -63,6 +63,7 @@ class ChatCompletionRequest(_Loose):
     # llm-mcp extensions (extra_body in the openai client).
     priority: int = Field(0, ge=-1000, le=1000)
     prefer_local: bool = False
+    fallback: bool = False
 
 
 class EmbeddingRequest(_Loose):

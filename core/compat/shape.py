@@ -57,6 +57,7 @@ def chat_request(
     max_tokens: int | None = None,
     priority: int = 0,
     prefer_local: bool = False,
+    fallback: bool = False,
     source: str,
     local: bool = False,
 ) -> LlmRequest:
@@ -70,7 +71,7 @@ def chat_request(
         max_tokens=max_tokens,
         priority=priority,
         source=source,
-        constraints=Constraints(prefer_local=prefer_local),
+        constraints=Constraints(prefer_local=prefer_local, fallback=fallback),
     )
 
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from core.fleet.schemas import DeviceOffline
 from core.fleet.service import FleetService
 from core.http.auth import ClientAuth, WorkerAuth
-from core.http.openai_compat import openai_models
 
 router = APIRouter(prefix="/v1", tags=["fleet"])
 
@@ -43,6 +42,7 @@ async def device_offline(
 async def list_devices(
     request: Request, _auth: ClientAuth, online_only: bool = False
 ) -> dict[str, Any]:
+    """Devices with their circuit `breaker`; cloud breakers under `providers`."""
     return await _fleet(request).list_devices(online_only=online_only)
 
 
@@ -50,5 +50,4 @@ async def list_devices(
 async def list_models(request: Request, _auth: ClientAuth) -> dict[str, Any]:
     """The fleet's catalog under `models`, and the same in OpenAI's shape under
     `object`/`data` (so OpenAI clients list models here too; see doc/compat.md)."""
-    view = await _fleet(request).list_models()
-    return {**view, **await openai_models(request, view["models"])}
+    return await _fleet(request).list_models()

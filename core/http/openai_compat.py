@@ -91,6 +91,7 @@ async def chat_completions(request: Request) -> Response:
             max_tokens=max_tokens,
             priority=body.priority,
             prefer_local=body.prefer_local,
+            fallback=body.fallback,
             source=SOURCE,
         ),
         chat_shape(
@@ -162,15 +163,3 @@ async def create_embeddings(request: Request) -> Response:
         ),
         headers=_headers(route),
     )
-
-
-async def openai_models(request: Request, catalog: list[dict[str, Any]]) -> dict[str, Any]:
-    """OpenAI's list fields for GET /v1/models: {"object": "list", "data": [...]}."""
-    fleet = await compat_jobs(request).fleet()
-    defaults = fleet.defaults
-    clouds = []
-    if "openai.chat" in fleet.live_kinds:
-        clouds.append(f"openai/{defaults.openai}")
-    if "openrouter.chat" in fleet.live_kinds:
-        clouds.append(f"openrouter/{defaults.openrouter}")
-    return {"object": "list", "data": views.model_entries(catalog, clouds)}

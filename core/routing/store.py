@@ -15,6 +15,7 @@ from core.errors import InvalidInput
 from core.queue.models import Job
 from core.queue.store import StoreUnavailable
 from core.routing.binding import QueuedJob, Slot, assign_devices
+from core.routing.breaker import capacity_under
 from core.routing.fleet import DEVICE_KINDS, DefaultModels, Device, Fleet, Stats
 from core.routing.limits import DeviceLimits, LimitsError, LimitsTable, ModelFacts, parse_entry
 
@@ -124,6 +125,11 @@ class RoutingStore:
             },
             defaults=defaults,
             strict_limits=strict_limits,
+            breakers={
+                b["target"]: ("open" if b["cooling"] else "half_open")
+                + f" after {b['failures']} failures: {b['last_error'] or ''}".rstrip(": ")
+                for b in snap["breakers"]
+            },
         )
 
     async def replace_limits(self, limits: Mapping[str, DeviceLimits], *, source: str) -> None:
@@ -206,6 +212,7 @@ class RoutingStore:
             for r in slot_rows:
                 lim = _limits_of(r["limits"])
                 capacity = lim.max_concurrency if lim and lim.max_concurrency else default_capacity
+                capacity = capacity_under(r["breaker"], capacity)
                 slots.append(
                     Slot(
                         device_id=r["id"],
