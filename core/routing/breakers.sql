@@ -36,17 +36,18 @@ ON CONFLICT (job_id) DO NOTHING;
 -- run it again now, and say so in a retry event. Returns the remaining candidates.
 WITH moved AS (
     UPDATE jobs
-       SET device_candidates = array_remove(device_candidates, $2),
+       SET device_candidates = device_candidates - $2::text,
            run_after = now(),
            updated_at = now()
      WHERE id = $1 AND status = 'queued'
-       AND cardinality(array_remove(device_candidates, $2)) > 0
+       AND jsonb_typeof(device_candidates) = 'array'
+       AND jsonb_array_length(device_candidates - $2::text) > 0
     RETURNING id, device_candidates
 ), event AS (
     INSERT INTO job_events (job_id, type, data)
     SELECT id, 'retry', jsonb_build_object(
                'status', 'queued', 'failover', 'device', 'from_device', $2::text,
-               'candidates', to_jsonb(device_candidates), 'reason', $3::text)
+               'candidates', device_candidates, 'reason', $3::text)
       FROM moved
 )
 SELECT device_candidates FROM moved;
