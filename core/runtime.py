@@ -22,6 +22,8 @@ from grpc_reflection.v1alpha import reflection
 
 from core.compat.jobs import CompatJobs
 from core.compat.models import with_openai_models
+from core.costs.service import CostService
+from core.costs.store import CostStore
 from core.dashboard.service import DashboardConfig, DashboardService
 from core.dashboard.store import DashboardStore
 from core.db.migrate import apply_schema
@@ -64,6 +66,7 @@ class CoreRuntime:
         self.hub = EventHub(lambda: connect(settings.database_url), self.store)
         self.routing_store = RoutingStore(pool)
         self.breakers = BreakerStore(pool)
+        self.costs = CostService(CostStore(pool), pricing_file=settings.model_pricing_file)
         routing_config = RoutingConfig(
             worker_live_seconds=settings.worker_live_seconds,
             device_max_concurrency=settings.device_max_concurrency,
@@ -92,6 +95,7 @@ class CoreRuntime:
                         cooldown_seconds=settings.breaker_cooldown_seconds,
                     ),
                 ),
+                on_finished=[self.costs.finished],
             ),
         )
         self.routing = RoutingService(
@@ -232,6 +236,7 @@ async def running_core(
         async with pool.acquire() as conn:
             await apply_schema(conn)
         await runtime.limits.apply_at_startup()
+        await runtime.costs.load_pricing_file()
         await runtime.hub.start()
         sock = _bind(settings.http_host, settings.http_port)
         grpc_server, grpc_port = await _start_grpc(runtime)

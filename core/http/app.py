@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from core.http import (
+    costs,
     dashboard,
     fleet,
     health,
@@ -41,5 +42,6 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(openai_compat.router)
     app.include_router(ollama_compat.router)
+    app.include_router(costs.router)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     return app
