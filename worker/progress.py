@@ -26,9 +26,9 @@ class ProgressBatcher:
         self._interval = interval
         self._text: list[str] = []
         self._thinking: list[str] = []
-        self._size = 0
         self._wake = asyncio.Event()
         self._closed = False
+        self._closing = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.events_sent = 0
         self.failed = False
@@ -41,7 +41,6 @@ class ProgressBatcher:
             self._text.append(text)
         if thinking:
             self._thinking.append(thinking)
-        self._size += len(text) + len(thinking)
         if self._task is None:
             self._task = asyncio.create_task(self._run())
         self._wake.set()
@@ -49,6 +48,7 @@ class ProgressBatcher:
     async def close(self) -> None:
         """Sends what is buffered and stops."""
         self._closed = True
+        self._closing.set()
         self._wake.set()
         if self._task is not None:
             await self._task
@@ -67,11 +67,12 @@ class ProgressBatcher:
                 await self._flush()
             if self._closed:
                 return
-            await asyncio.sleep(self._interval)
+            # Gather chunks for a while; close() cuts the wait short (the job is done).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self._interval)
 
     async def _flush(self) -> None:
         text, thinking = self._take(self._text), self._take(self._thinking)
-        self._size = sum(map(len, self._text)) + sum(map(len, self._thinking))
         data: dict[str, Any] = {"type": "token"}
         if text:
             data["delta"] = text
