@@ -44,6 +44,8 @@ class LlmRequest(_Strict):
     source: ShortText | None = None
     constraints: Constraints = Field(default_factory=Constraints)
     payload: dict[str, Any] | None = None
+    # The worker streams the answer's tokens as progress events (chat and generate; issue 8).
+    stream: bool = False
 
     @field_validator("payload")
     @classmethod

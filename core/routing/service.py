@@ -169,6 +169,8 @@ class RoutingService(FleetReader):
         decision = route(req, fleet)
         if shape is not None:
             decision.payload = shape(decision)
+        elif req.stream and req.task != "embed":
+            decision.payload = {**decision.payload, "stream": True}
         pinned = decision.candidates is None and decision.device_id is not None
         job = NewJob(
             kind=decision.kind,
