@@ -134,3 +134,44 @@ async def test_failed_job_is_an_api_error(fleet: Fleet, client: openai.AsyncOpen
             model=MODEL, messages=[{"role": "user", "content": "x"}]
         )
     assert caught.value.status_code == 502 and "invalid options" in caught.value.message
+
+
+async def test_auto_routes_by_the_rules(fleet: Fleet, client: openai.AsyncOpenAI) -> None:
+    cloud = await client.chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "q"}]
+    )
+    assert cloud.headers["x-llm-mcp-provider"] == "openai"  # rule 4: clouds first
+    assert cloud.parse().choices[0].message.content == "re: q"
+    local = await client.chat.completions.with_raw_response.create(
+        model="auto",
+        messages=[{"role": "user", "content": "q"}],
+        extra_body={"prefer_local": True},
+    )
+    assert local.headers["x-llm-mcp-provider"] == "ollama"
+    assert local.headers["x-llm-mcp-device"] == "gpu1.ts.net."
+
+
+async def test_a_client_leaving_mid_stream_cancels_its_job(
+    fleet: Fleet, db: asyncpg.Connection
+) -> None:
+    from tests.support import eventually
+
+    fleet.ollama.chunk_delay = 0.2
+    body = {
+        "model": MODEL,
+        "stream": True,
+        "messages": [{"role": "user", "content": " ".join(["w"] * 50)}],
+    }
+    async with httpx.AsyncClient(base_url=fleet.core.http_url, timeout=30) as http:
+        async with http.stream("POST", "/v1/chat/completions", json=body) as response:
+            job_id = response.headers["x-llm-mcp-job-id"]
+            async for line in response.aiter_lines():
+                if '"content":"' in line and '"content":""' not in line:
+                    break  # the first token: now hang up
+
+    async def canceled() -> bool:
+        row = await db.fetchrow("SELECT status, cancel_requested FROM jobs")
+        return row["status"] == "canceled" or row["cancel_requested"]
+
+    await eventually(canceled, within=10)
+    assert job_id
