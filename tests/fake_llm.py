@@ -89,6 +89,8 @@ class FakeOllama(FakeServer):
     thinking: str | None = None
     # Seconds between streamed chunks.
     chunk_delay: float = 0.0
+    # This many upcoming streams break off after 3 chunks (the runner died mid-answer).
+    cut_streams: int = 0
 
     def app(self) -> Starlette:
         return Starlette(
@@ -121,8 +123,13 @@ class FakeOllama(FakeServer):
         }
 
     def _ndjson(self, model: str, text: str, prompt: str, chat: bool) -> StreamingResponse:
+        cut = self.cut_streams > 0
+        self.cut_streams -= 1 if cut else 0
+
         async def lines() -> AsyncIterator[bytes]:
-            for piece in pieces(text):
+            for n, piece in enumerate(pieces(text)):
+                if cut and n == 3:
+                    return  # no done line: the stream ends early
                 line: dict[str, Any] = {"model": model, "created_at": "2026-01-01T00:00:00Z"}
                 if chat:
                     line["message"] = {"role": "assistant", "content": piece}

@@ -175,3 +175,17 @@ async def test_a_client_leaving_mid_stream_cancels_its_job(
 
     await eventually(canceled, within=10)
     assert job_id
+
+
+async def test_a_stream_broken_mid_answer_is_retried_without_repeating_tokens(
+    fleet: Fleet, client: openai.AsyncOpenAI, db: asyncpg.Connection
+) -> None:
+    fleet.ollama.chunk_delay = 0.02  # the first chunks reach the client before the break
+    fleet.ollama.cut_streams = 1
+    words = " ".join(f"r{i}" for i in range(10))
+    stream = await client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": words}], stream=True
+    )
+    text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert text == f"echo: {words}"
+    assert await db.fetchval("SELECT attempts FROM jobs") == 2

@@ -88,3 +88,16 @@ def test_errors_in_openai_shape() -> None:
             "code": "no_route",
         }
     }
+
+
+def test_replay_holds_back_a_retried_stream_until_it_passes_what_was_sent() -> None:
+    from core.compat.jobs import Replay
+
+    replay = Replay()
+    replay.new_attempt()
+    assert [replay.add(d) for d in ("ab", "c")] == ["ab", "c"]
+    replay.new_attempt()  # the retry streams from the start again
+    assert [replay.add(d) for d in ("a", "bc", "de")] == ["", "", "de"]
+    assert replay.sent == "abcde" and not replay.diverged
+    replay.new_attempt()
+    assert replay.add("xyz") == "" and replay.diverged

@@ -72,29 +72,35 @@ class CompatJobs:
 
         Text the worker did not stream (a provider without streaming) comes as one last token,
         so the tokens always add up to the stored result."""
-        sent_text: list[str] = []
-        sent_thinking: list[str] = []
+        text, thinking = Replay(), Replay()
         finished = False
         try:
             async for event in self._queue.follow(job_id):
                 if event is None:
                     continue
-                if event.type == "progress" and event.data.get("type") == "token":
+                if event.type == "running":
+                    text.new_attempt()
+                    thinking.new_attempt()
+                elif event.type == "progress" and event.data.get("type") == "token":
                     token = Token(
-                        delta=str(event.data.get("delta") or ""),
-                        thinking=str(event.data.get("thinking") or ""),
+                        delta=text.add(str(event.data.get("delta") or "")),
+                        thinking=thinking.add(str(event.data.get("thinking") or "")),
                     )
-                    sent_text.append(token.delta)
-                    sent_thinking.append(token.thinking)
-                    yield token
+                    if token.delta or token.thinking:
+                        yield token
                 elif event.terminal:
                     break
             job = await self._queue.get(job_id)
             finished = True
             rest = Token(
-                delta=_remainder(_text(job, "response"), "".join(sent_text)),
-                thinking=_remainder(_text(job, "thinking"), "".join(sent_thinking)),
+                delta=_remainder(_text(job, "response"), text.sent),
+                thinking=_remainder(_text(job, "thinking"), thinking.sent),
             )
+            if job.status == DONE and (text.diverged or thinking.diverged):
+                raise JobFailedUpstream(
+                    f"job {job.id} was retried after part of its answer was streamed, and the "
+                    "retry answered differently; its whole answer is in the job's result"
+                )
             if job.status == DONE and (rest.delta or rest.thinking):
                 yield rest
             yield job
@@ -113,6 +119,32 @@ class CompatJobs:
         task = asyncio.get_running_loop().create_task(cancel())
         self._cancels.add(task)
         task.add_done_callback(self._cancels.discard)
+
+
+class Replay:
+    """What a client was sent of one text, across attempts: a retried job streams from the
+    start again, so its chunks are held back until they go past what was already sent."""
+
+    def __init__(self) -> None:
+        self.sent = ""
+        self._current = ""
+        self.diverged = False
+
+    def new_attempt(self) -> None:
+        self._current = ""
+
+    def add(self, delta: str) -> str:
+        """The part of `delta` the client has not seen yet."""
+        if not delta or self.diverged:
+            return ""
+        self._current += delta
+        if self._current.startswith(self.sent):
+            new = self._current[len(self.sent) :]
+            self.sent = self._current
+            return new
+        if not self.sent.startswith(self._current):
+            self.diverged = True
+        return ""
 
 
 def _remainder(full: str, sent: str) -> str:

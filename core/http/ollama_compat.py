@@ -54,16 +54,15 @@ async def _ndjson(
     piece: Callable[[str, str], dict[str, Any]],
     final: Callable[[Job], dict[str, Any]],
 ) -> AsyncIterator[bytes]:
-    async for item in items:
-        if isinstance(item, Token):
-            yield _line(piece(item.delta, item.thinking))
-            continue
-        try:
+    try:
+        async for item in items:
+            if isinstance(item, Token):
+                yield _line(piece(item.delta, item.thinking))
+                continue
             check_done(item)
-        except CoreError as exc:
-            yield _line({"error": exc.message})
-            return
-        yield _line(final(item))
+            yield _line(final(item))
+    except CoreError as exc:
+        yield _line({"error": exc.message})
 
 
 @router.post("/generate", summary="Ollama-compatible generate (routed job)")

@@ -122,6 +122,16 @@ async def _chunks(
     items: AsyncIterator[Token | Job], job_id: str, model: str, created: int, usage: bool
 ) -> AsyncIterator[bytes]:
     yield _sse(views.chunk(job_id, model, created, {"role": "assistant", "content": ""}))
+    try:
+        async for frame in _token_chunks(items, job_id, model, created, usage):
+            yield frame
+    except CoreError as exc:
+        yield _sse(views.error_for(exc)[1])
+
+
+async def _token_chunks(
+    items: AsyncIterator[Token | Job], job_id: str, model: str, created: int, usage: bool
+) -> AsyncIterator[bytes]:
     async for item in items:
         if isinstance(item, Token):
             if item.thinking:
@@ -130,11 +140,7 @@ async def _chunks(
             if item.delta:
                 yield _sse(views.chunk(job_id, model, created, {"content": item.delta}))
             continue
-        try:
-            check_done(item)
-        except CoreError as exc:
-            yield _sse(views.error_for(exc)[1])
-            return
+        check_done(item)  # a failed job: the caller sends the error
         yield _sse(views.chunk(job_id, model, created, {}, finish_reason="stop"))
         if usage:
             yield _sse(views.usage_chunk(item, model, created))
