@@ -169,3 +169,30 @@ async def _state_is(view: Any, state: str) -> bool:
 
 async def _all_done(db: asyncpg.Connection) -> bool:
     return await db.fetchval("SELECT bool_and(status = 'done') FROM jobs") is True
+
+
+async def test_cloud_provider_breaker_opens_and_auto_routing_goes_local(
+    database_url: str, db: asyncpg.Connection
+) -> None:
+    local, cloud = FakeOllama("127.0.0.2"), FakeOpenAI("127.0.0.3")
+    cloud.errors.extend([server_error(), server_error()])
+    async with (
+        core_at(database_url, breaker_failures=2, breaker_cooldown_seconds=60) as core,
+        serving(local),
+        serving(cloud),
+        worker_for(core, openai_api_key="sk-test", openai_base_url=cloud.base_url),
+        httpx.AsyncClient(base_url=core.http_url, timeout=30) as http,
+    ):
+        await add_device(db, A, local.url)
+        first = (await http.post("/v1/llm/request", json={"prompt": "x"})).json()
+        assert first["provider"] == "openai"
+
+        async def opened() -> bool:
+            providers = (await http.get("/v1/devices")).json()["providers"]
+            return providers.get("openai", {}).get("state") == "open"
+
+        await eventually(opened, within=10)
+        second = (await http.post("/v1/llm/request", json={"prompt": "y"})).json()
+        assert second["provider"] == "ollama"
+        assert any("openai: circuit open" in r for r in second["reason"])
+        assert (await finished(http, second["job_id"]))["status"] == "done"
