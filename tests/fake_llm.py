@@ -287,7 +287,9 @@ class FakeOpenAI(FakeServer):
             body = await self._record(request)
             if isinstance(body, JSONResponse):
                 return body
-            last = body["messages"][-1]["content"]
+            last = body["messages"][-1].get("content")
+            if body.get("tools") and body["messages"][-1]["role"] == "user":
+                return JSONResponse(_tool_call_answer(body))
             if body.get("stream"):
                 return self._sse(body["model"], f"re: {last}")
             return JSONResponse(
@@ -310,6 +312,26 @@ class FakeOpenAI(FakeServer):
                     },
                 }
             )
+
+
+def _tool_call_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """The model asks to call the first tool (as OpenAI answers with tools offered)."""
+    name = body["tools"][0]["function"]["name"]
+    call = {"id": "call_1", "type": "function", "function": {"name": name, "arguments": "{}"}}
+    return {
+        "id": "chatcmpl-2",
+        "object": "chat.completion",
+        "created": 1,
+        "model": body["model"],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+    }
 
 
 def _sse(data: dict[str, Any]) -> bytes:

@@ -189,3 +189,30 @@ async def test_a_stream_broken_mid_answer_is_retried_without_repeating_tokens(
     text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
     assert text == f"echo: {words}"
     assert await db.fetchval("SELECT attempts FROM jobs") == 2
+
+
+async def test_tool_calls_round_trip_through_a_cloud(
+    fleet: Fleet, client: openai.AsyncOpenAI
+) -> None:
+    tools = [{"type": "function", "function": {"name": "get_time", "parameters": {}}}]
+    asked = await client.chat.completions.create(
+        model="openai/gpt-4o-mini",
+        messages=[{"role": "user", "content": "what time is it?"}],
+        tools=tools,
+    )
+    choice = asked.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.tool_calls and choice.message.tool_calls[0].function.name == "get_time"
+    answered = await client.chat.completions.create(
+        model="openai/gpt-4o-mini",
+        messages=[
+            {"role": "user", "content": "what time is it?"},
+            choice.message.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": "call_1", "content": "noon"},
+        ],
+        tools=tools,
+    )
+    assert answered.choices[0].message.content == "re: noon"
+    assert fleet.cloud is not None
+    sent = fleet.cloud.requests[-1][1]["messages"]
+    assert sent[1]["tool_calls"][0]["id"] == "call_1" and sent[2]["tool_call_id"] == "call_1"

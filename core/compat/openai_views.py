@@ -72,15 +72,36 @@ def chat_completion(job: Job, model: str, created: int) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": result.get("response") or ""}
     if result.get("thinking"):
         message["reasoning_content"] = result["thinking"]
+    finish_reason = "stop"
+    cloud = _cloud_choice(result)
+    if cloud.get("message", {}).get("tool_calls"):
+        message["tool_calls"] = cloud["message"]["tool_calls"]
+        message["content"] = message["content"] or None
+    if isinstance(cloud.get("finish_reason"), str):
+        finish_reason = cloud["finish_reason"]
     return {
         "id": completion_id(str(job.id)),
         "object": "chat.completion",
         "created": created,
         "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "choices": [
+            {"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}
+        ],
         "usage": _usage(job),
         "system_fingerprint": None,
     }
+
+
+def _cloud_choice(result: dict[str, Any]) -> dict[str, Any]:
+    """The first choice of a cloud provider's own answer (result.data), if it is one."""
+    data = result.get("data")
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        choice = choices[0]
+        if not isinstance(choice.get("message"), dict):
+            return {**choice, "message": {}}
+        return choice
+    return {}
 
 
 def chunk(

@@ -104,8 +104,10 @@ def chat_shape(
     temperature: float | None = None,
     max_tokens: int | None = None,
     options: dict[str, Any] | None = None,
+    cloud_messages: list[dict[str, Any]] | None = None,
 ) -> Shape:
-    """The payload for a chat: Ollama's /api/chat body on a device, else the cloud's."""
+    """The payload for a chat: Ollama's /api/chat body on a device, else the cloud's
+    (`cloud_messages`: the client's messages as sent, tool calls and all)."""
 
     def shape(decision: Decision) -> dict[str, Any]:
         if decision.provider == "ollama":
@@ -116,6 +118,8 @@ def chat_shape(
             payload.update({k: extra[k] for k in OLLAMA_PASSTHROUGH if extra.get(k) is not None})
         else:
             payload = dict(decision.payload)
+            if cloud_messages is not None:
+                payload["messages"] = cloud_messages
             payload.update({k: extra[k] for k in CLOUD_PASSTHROUGH if extra.get(k) is not None})
         payload["stream"] = stream
         return payload

@@ -105,7 +105,7 @@ async def generate(request: Request) -> Response:
 async def chat(request: Request) -> Response:
     body = await read_body(request, OllamaChat)
     jobs = compat_jobs(request)
-    messages = [{"role": m.role, "content": m.content} for m in body.messages]
+    messages = [{"role": m.role, "content": m.content or ""} for m in body.messages]
     route = await jobs.start(
         lambda fleet: chat_request(
             fleet,

@@ -79,7 +79,7 @@ async def chat_completions(request: Request) -> Response:
     stream=true answers with chat.completion.chunk events ending in `data: [DONE]`."""
     body = await read_body(request, ChatCompletionRequest)
     jobs = compat_jobs(request)
-    messages = [{"role": m.role, "content": m.content} for m in body.messages]
+    messages = [{"role": m.role, "content": m.content or ""} for m in body.messages]
     max_tokens = body.max_tokens or body.max_completion_tokens
     extra = body.model_dump(exclude_none=True)
     route = await jobs.start(
@@ -100,6 +100,7 @@ async def chat_completions(request: Request) -> Response:
             extra=extra,
             temperature=body.temperature,
             max_tokens=max_tokens,
+            cloud_messages=[m.model_dump(exclude_none=True) for m in body.messages],
         ),
     )
     created = int(time.time())
