@@ -1,4 +1,5 @@
-"""A fake Ollama answering at once, in its own process: `python -m bench.fake_ollama HOST PORT`."""
+"""A fake Ollama answering at once, in its own process:
+`python -m bench.fake_ollama HOST PORT [CHUNK_DELAY_SECONDS]` (delay between streamed chunks)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import sys
 from tests.fake_llm import FakeOllama, serving
 
 
-async def _main(host: str, port: int) -> None:
-    async with serving(FakeOllama(host, port=port)):
+async def _main(host: str, port: int, chunk_delay: float = 0.0) -> None:
+    async with serving(FakeOllama(host, port=port, chunk_delay=chunk_delay)):
         print("ready", flush=True)
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1], int(sys.argv[2])))
+    delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    asyncio.run(_main(sys.argv[1], int(sys.argv[2]), delay))

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 
 import asyncpg
 import grpc
@@ -18,6 +19,10 @@ import uvicorn
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from core.compat.jobs import CompatJobs
+from core.compat.models import with_openai_models
+from core.costs.service import CostService
+from core.costs.store import CostStore
 from core.dashboard.service import DashboardConfig, DashboardService
 from core.dashboard.store import DashboardStore
 from core.db.migrate import apply_schema
@@ -37,6 +42,9 @@ from core.maintenance.lease_sweeper import LeaseSweeper, SweeperConfig
 from core.maintenance.retention import RetentionCleaner, RetentionConfig
 from core.queue.service import QueueConfig, QueueService
 from core.queue.store import JobStore
+from core.routing.breaker_store import BreakerStore
+from core.routing.breaker_views import with_breakers
+from core.routing.failover import BreakerConfig, Failover
 from core.routing.fleet import DefaultModels
 from core.routing.limits_loader import LimitsApplier, LimitsConfig
 from core.routing.service import DeviceQueueHooks, RoutingConfig, RoutingService
@@ -57,6 +65,8 @@ class CoreRuntime:
         self.store = JobStore(pool)
         self.hub = EventHub(lambda: connect(settings.database_url), self.store)
         self.routing_store = RoutingStore(pool)
+        self.breakers = BreakerStore(pool)
+        self.costs = CostService(CostStore(pool), pricing_file=settings.model_pricing_file)
         routing_config = RoutingConfig(
             worker_live_seconds=settings.worker_live_seconds,
             device_max_concurrency=settings.device_max_concurrency,
@@ -75,9 +85,23 @@ class CoreRuntime:
                 retry_base_seconds=settings.retry_base_seconds,
                 retry_cap_seconds=settings.retry_cap_seconds,
             ),
-            hooks=DeviceQueueHooks(self.routing_store, routing_config),
+            hooks=DeviceQueueHooks(
+                self.routing_store,
+                routing_config,
+                failover=Failover(
+                    self.breakers,
+                    BreakerConfig(
+                        failures=settings.breaker_failures,
+                        cooldown_seconds=settings.breaker_cooldown_seconds,
+                    ),
+                ),
+                on_finished=[self.costs.finished],
+            ),
         )
-        self.routing = RoutingService(self.routing_store, self.queue, routing_config)
+        self.routing = RoutingService(
+            self.routing_store, self.queue, routing_config, breakers=self.breakers
+        )
+        self.compat = CompatJobs(self.routing, self.queue)
         self.limits = LimitsApplier(
             self.routing_store,
             LimitsConfig(
@@ -97,6 +121,8 @@ class CoreRuntime:
             ),
         )
         self.fleet = _fleet_service(settings, pool)
+        self.fleet.device_view_extras.append(partial(with_breakers, self.breakers))
+        self.fleet.model_view_extras.append(partial(with_openai_models, self.routing))
         self.dashboard = DashboardService(
             DashboardStore(pool),
             DashboardConfig(
@@ -192,6 +218,7 @@ async def running_core(
         async with pool.acquire() as conn:
             await apply_schema(conn)
         await runtime.limits.apply_at_startup()
+        await runtime.costs.load_pricing_file()
         await runtime.hub.start()
         sock = bind_listener(settings.http_host, settings.http_port, what="HTTP")
         grpc_server, grpc_port = await _start_grpc(runtime)

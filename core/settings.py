@@ -55,3 +55,8 @@ class CoreSettings(BaseSettings):
     ollama_embed_model: str = "nomic-embed-text"
     openai_model: str = "gpt-4o-mini"
     openrouter_model: str = "google/gemini-2.0-flash"
+
+    # Failover and costs (issue 8).
+    breaker_failures: int = Field(3, ge=1, le=1000)
+    breaker_cooldown_seconds: float = Field(30.0, gt=0, le=86400)
+    model_pricing_file: str | None = None

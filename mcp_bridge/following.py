@@ -30,7 +30,7 @@ def describe_event(event: pb.JobEvent) -> str:
     """One line for a progress notification: the event type plus what it carries."""
     data = json.loads(event.data_json) if event.data_json else None
     if event.type == "progress" and isinstance(data, dict):
-        for key in ("text", "chunk", "content", "response", "message"):
+        for key in ("delta", "thinking", "text", "chunk", "content", "response", "message"):
             if isinstance(data.get(key), str):
                 return f"progress: {data[key][:200]}"
     if event.type in ("retry", "error") and isinstance(data, dict) and data.get("error"):

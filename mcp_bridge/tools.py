@@ -114,6 +114,8 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
             raise ToolError("give `prompt` or `messages`")
         request: dict[str, Any] = {"task": task, "provider": provider, "priority": priority}
         request["source"] = "mcp"
+        # Waiting: the worker streams tokens, which arrive here as progress notifications.
+        request["stream"] = wait and task != "embed"
         optional = {
             "prompt": prompt,
             "messages": messages,

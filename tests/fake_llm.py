@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 
@@ -72,20 +72,118 @@ class FakeServer:
         return body
 
 
+def pieces(text: str) -> list[str]:
+    """The text in small chunks, as a model streams tokens (whitespace kept with words)."""
+    out: list[str] = []
+    for word in text.split(" "):
+        out.append((" " if out else "") + word)
+    return [p for p in out if p]
+
+
 @dataclass
 class FakeOllama(FakeServer):
     models: list[str] = field(default_factory=lambda: ["llama3.2:1b"])
     tps: float = 50.0
     eval_count: int = 20
+    # Wraps answers as a thinking model does: "<think>…</think>\n" before the answer.
+    thinking: str | None = None
+    # Seconds between streamed chunks.
+    chunk_delay: float = 0.0
+    # This many upcoming streams break off after 3 chunks (the runner died mid-answer).
+    cut_streams: int = 0
 
     def app(self) -> Starlette:
         return Starlette(
             routes=[
                 Route("/api/generate", self.generate, methods=["POST"]),
+                Route("/api/chat", self.chat, methods=["POST"]),
                 Route("/api/embeddings", self.embeddings, methods=["POST"]),
+                Route("/api/embed", self.embed, methods=["POST"]),
                 Route("/api/tags", self.tags, methods=["GET"]),
             ]
         )
+
+    def answer_text(self, prompt: str) -> str:
+        text = f"echo: {prompt}"
+        if self.thinking is not None:
+            text = f"<think>{self.thinking}</think>\n{text}"
+        return text
+
+    def _stats(self, prompt: str) -> dict[str, Any]:
+        eval_ns = int(self.eval_count / self.tps * 1e9)
+        return {
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": eval_ns + 5_000_000,
+            "load_duration": 1_000_000,
+            "prompt_eval_count": len(prompt.split()),
+            "prompt_eval_duration": 2_000_000,
+            "eval_count": self.eval_count,
+            "eval_duration": eval_ns,
+        }
+
+    def _ndjson(self, model: str, text: str, prompt: str, chat: bool) -> StreamingResponse:
+        cut = self.cut_streams > 0
+        self.cut_streams -= 1 if cut else 0
+
+        async def lines() -> AsyncIterator[bytes]:
+            for n, piece in enumerate(pieces(text)):
+                if cut and n == 3:
+                    return  # no done line: the stream ends early
+                line: dict[str, Any] = {"model": model, "created_at": "2026-01-01T00:00:00Z"}
+                if chat:
+                    line["message"] = {"role": "assistant", "content": piece}
+                else:
+                    line["response"] = piece
+                line["done"] = False
+                yield (json.dumps(line) + "\n").encode()
+                if self.chunk_delay:
+                    await asyncio.sleep(self.chunk_delay)
+            last: dict[str, Any] = {"model": model, "created_at": "2026-01-01T00:00:00Z"}
+            if chat:
+                last["message"] = {"role": "assistant", "content": ""}
+            else:
+                last["response"] = ""
+            last.update(self._stats(prompt))
+            yield (json.dumps(last) + "\n").encode()
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    async def chat(self, request: Request) -> JSONResponse | StreamingResponse:
+        async with self._serving():
+            body = await self._record(request)
+            if isinstance(body, JSONResponse):
+                return body
+            if missing := self._unknown_model(body):
+                return missing
+            prompt = str(body["messages"][-1].get("content", ""))
+            text = self.answer_text(prompt)
+            if body.get("stream", True):
+                return self._ndjson(body["model"], text, prompt, chat=True)
+            return JSONResponse(
+                {
+                    "model": body["model"],
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "message": {"role": "assistant", "content": text},
+                    **self._stats(prompt),
+                }
+            )
+
+    async def embed(self, request: Request) -> JSONResponse:
+        async with self._serving():
+            body = await self._record(request)
+            if isinstance(body, JSONResponse):
+                return body
+            if missing := self._unknown_model(body):
+                return missing
+            texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            return JSONResponse(
+                {
+                    "model": body["model"],
+                    "embeddings": [[0.5, -0.25, float(len(t))] for t in texts],
+                    "prompt_eval_count": sum(len(t.split()) for t in texts),
+                }
+            )
 
     async def tags(self, _request: Request) -> JSONResponse:
         return JSONResponse({"models": [{"name": m, "model": m} for m in self.models]})
@@ -98,7 +196,7 @@ class FakeOllama(FakeServer):
             )
         return None
 
-    async def generate(self, request: Request) -> JSONResponse:
+    async def generate(self, request: Request) -> JSONResponse | StreamingResponse:
         async with self._serving():
             body = await self._record(request)
             if isinstance(body, JSONResponse):
@@ -106,12 +204,14 @@ class FakeOllama(FakeServer):
             if missing := self._unknown_model(body):
                 return missing
             prompt = str(body.get("prompt", ""))
+            if body.get("stream", True):
+                return self._ndjson(body["model"], self.answer_text(prompt), prompt, chat=False)
             eval_ns = int(self.eval_count / self.tps * 1e9)
             return JSONResponse(
                 {
                     "model": body["model"],
                     "created_at": "2026-01-01T00:00:00.000000Z",
-                    "response": f"echo: {prompt}",
+                    "response": self.answer_text(prompt),
                     "done": True,
                     "done_reason": "stop",
                     "context": [1, 2, 3],
@@ -151,7 +251,27 @@ class FakeOpenAI(FakeServer):
     def base_url(self) -> str:
         return f"{self.url}{self.prefix}"
 
-    async def chat(self, request: Request) -> JSONResponse:
+    def _sse(self, model: str, text: str) -> StreamingResponse:
+        async def events() -> AsyncIterator[bytes]:
+            base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1}
+            first = {"role": "assistant", "content": ""}
+            yield _sse({**base, "model": model, "choices": [{"index": 0, "delta": first}]})
+            for piece in pieces(text):
+                delta = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                yield _sse({**base, "model": model, "choices": [delta]})
+            end = {"index": 0, "delta": {}, "finish_reason": "stop"}
+            yield _sse({**base, "model": model, "choices": [end]})
+            usage = {
+                "prompt_tokens": 3,
+                "completion_tokens": self.completion_tokens,
+                "total_tokens": 3 + self.completion_tokens,
+            }
+            yield _sse({**base, "model": model, "choices": [], "usage": usage})
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def chat(self, request: Request) -> JSONResponse | StreamingResponse:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return JSONResponse(
                 {
@@ -167,7 +287,11 @@ class FakeOpenAI(FakeServer):
             body = await self._record(request)
             if isinstance(body, JSONResponse):
                 return body
-            last = body["messages"][-1]["content"]
+            last = body["messages"][-1].get("content")
+            if body.get("tools") and body["messages"][-1]["role"] == "user":
+                return JSONResponse(_tool_call_answer(body))
+            if body.get("stream"):
+                return self._sse(body["model"], f"re: {last}")
             return JSONResponse(
                 {
                     "id": "chatcmpl-1",
@@ -188,6 +312,30 @@ class FakeOpenAI(FakeServer):
                     },
                 }
             )
+
+
+def _tool_call_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """The model asks to call the first tool (as OpenAI answers with tools offered)."""
+    name = body["tools"][0]["function"]["name"]
+    call = {"id": "call_1", "type": "function", "function": {"name": name, "arguments": "{}"}}
+    return {
+        "id": "chatcmpl-2",
+        "object": "chat.completion",
+        "created": 1,
+        "model": body["model"],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+    }
+
+
+def _sse(data: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(data)}\n\n".encode()
 
 
 def rate_limited(retry_after: int) -> CannedError:

@@ -21,6 +21,7 @@ from proto import llm_pb2 as pb
 from proto.client import CoreClient, CoreClientError, CoreUnavailable, LeaseLost, to_json
 from worker.completer import Completer
 from worker.handlers.base import Handler, JobContext, JobFailed
+from worker.progress import ProgressBatcher
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -151,11 +152,22 @@ class Worker:
             device_id=job.device_id,
             provider=job.provider,
             model=job.model,
+            progress=self._batcher(job),
         )
         try:
             await self._execute(job, context, started, extra)
         finally:
+            if context.progress is not None:
+                await context.progress.cancel()
             self.running.pop(job.id, None)
+
+    def _batcher(self, job: pb.Job) -> ProgressBatcher:
+        async def send(data: dict[str, Any]) -> None:
+            await self.client.report_progress(
+                worker_id=self.worker_id, job_id=job.id, lease_token=job.lease_token, data=data
+            )
+
+        return ProgressBatcher(send, interval=self.settings.worker_progress_interval)
 
     async def _execute(
         self, job: pb.Job, context: JobContext, started: float, extra: dict[str, str]
@@ -189,6 +201,8 @@ class Worker:
             return
         finally:
             beats.cancel()
+        if context.progress is not None:
+            await context.progress.close()  # every chunk is an event before the job is done
         metrics = {"latency_ms": round((time.perf_counter() - started) * 1000, 3)}
         metrics.update(outcome.metrics)
         if outcome.benchmark is not None:

@@ -38,6 +38,8 @@ class WorkerSettings(BaseSettings):
     openrouter_model: str = "google/gemini-2.0-flash"
     provider_timeout_seconds: float = Field(300.0, gt=0, le=3600)
     provider_connect_timeout: float = Field(5.0, gt=0, le=120)
+    # Streamed tokens go to core at most this often (seconds); the first chunk at once.
+    worker_progress_interval: float = Field(0.05, ge=0, le=5)
 
     @field_validator("worker_kinds", mode="before")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.errors import InvalidInput, NotFound
@@ -23,6 +24,9 @@ class DeviceNotFound(NotFound):
         super().__init__(f"device {device_id!r} not found")
 
 
+ViewExtra = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
 class FleetService:
     def __init__(
         self,
@@ -36,6 +40,9 @@ class FleetService:
         self._catalog = catalog
         self._runs = runs
         self.discovery = discovery
+        # What other parts add to the views (breakers, OpenAI's model list), HTTP and gRPC alike.
+        self.device_view_extras: list[ViewExtra] = []
+        self.model_view_extras: list[ViewExtra] = []
 
     async def run_discovery(self) -> dict[str, Any]:
         """Runs a round now (waiting for one another replica is running) and returns it."""
@@ -45,10 +52,16 @@ class FleetService:
         return discovery_run_view(await self._runs.last())
 
     async def list_devices(self, *, online_only: bool = False) -> dict[str, Any]:
-        return devices_view(await self._catalog.snapshot(online_only=online_only))
+        view = devices_view(await self._catalog.snapshot(online_only=online_only))
+        for extra in self.device_view_extras:
+            view = await extra(view)
+        return view
 
     async def list_models(self) -> dict[str, Any]:
-        return models_view(await self._catalog.models())
+        view = models_view(await self._catalog.models())
+        for extra in self.model_view_extras:
+            view = await extra(view)
+        return view
 
     async def mark_offline(self, request: DeviceOffline) -> dict[str, Any]:
         """A worker could not connect to the device; raises DeviceNotFound when unknown."""

@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from core.http import dashboard, fleet, health, jobs, routing, workers
+from core.http import (
+    costs,
+    dashboard,
+    fleet,
+    health,
+    jobs,
+    ollama_compat,
+    openai_compat,
+    routing,
+    workers,
+)
 from core.http.errors import install_error_handlers
 from llm_mcp.body_limit import BodySizeLimit
 
@@ -30,5 +40,8 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(fleet.router)
     app.include_router(routing.router)
     app.include_router(dashboard.router)
+    app.include_router(openai_compat.router)
+    app.include_router(ollama_compat.router)
+    app.include_router(costs.router)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

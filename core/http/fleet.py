@@ -59,6 +59,7 @@ async def device_offline(
 async def list_devices(
     request: Request, _auth: ClientAuth, online_only: bool = False
 ) -> dict[str, Any]:
+    """Devices with their circuit `breaker`; cloud breakers under `providers`."""
     return await _fleet(request).list_devices(online_only=online_only)
 
 
@@ -68,4 +69,6 @@ async def list_devices(
     responses=ok(ModelList),
 )
 async def list_models(request: Request, _auth: ClientAuth) -> dict[str, Any]:
+    """The fleet's catalog under `models`, and the same in OpenAI's shape under
+    `object`/`data` (so OpenAI clients list models here too; see doc/compat.md)."""
     return await _fleet(request).list_models()

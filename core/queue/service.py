@@ -98,6 +98,11 @@ class QueueHooks(Protocol):
 
     async def completed(self, completions: Sequence[Completion], statuses: dict) -> None: ...
 
+    async def failed(self, job: Job, *, error: str, counts: bool, status: str) -> str | None:
+        """A running job failed (`counts`: retryable, not a release); `status` is where it went.
+        Returns a job kind that became claimable by failing over (to wake its claimers)."""
+        ...
+
 
 # How often a claim blocked only by busy devices looks again (a slot freed on another replica).
 DEVICE_RECHECK_SECONDS = 0.25
@@ -367,6 +372,19 @@ class QueueService:
         metrics.JOBS_FINISHED.labels("retry" if row["status"] == "queued" else row["status"]).inc()
         if row["status"] == "queued":
             self._hub.claimers.wake(frozenset({job.kind}), 1)
+        if self._hooks is not None:
+            try:
+                kind = await self._hooks.failed(
+                    job,
+                    error=request.error,
+                    counts=request.retryable and not request.release,
+                    status=row["status"],
+                )
+            except Exception:
+                log.exception("failover of a failed job failed", extra={"job_id": str(job_id)})
+                kind = None
+            if kind:
+                self._hub.claimers.wake(frozenset({kind}), 1)
         return FailResult(
             status=row["status"], run_after=row["run_after"] if row["status"] == "queued" else None
         )

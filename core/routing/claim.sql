@@ -24,10 +24,14 @@ SELECT d.id, d.online, d.ollama_addr, d.ollama_host,
        to_jsonb(coalesce(own, star)) AS limits,
        (SELECT count(*) FROM jobs j
          WHERE j.status = 'running' AND j.device_id = d.id AND j.kind = ANY($1::text[]))::int
-           AS running
+           AS running,
+       -- Its breaker (db/init/008_compat.sql): closed, open (cooling down) or half_open.
+       CASE WHEN b.open_until IS NULL THEN 'closed'
+            WHEN b.open_until > now() THEN 'open' ELSE 'half_open' END AS breaker
   FROM devices d
   LEFT JOIN device_limits own ON own.device_id = d.id
   LEFT JOIN device_limits star ON star.device_id = '*'
+  LEFT JOIN breakers b ON b.target = 'device:' || d.id
  WHERE d.ollama_addr IS NOT NULL;
 
 -- name: job_claim_bound

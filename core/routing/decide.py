@@ -151,6 +151,9 @@ def _try_provider(
         raise _Skip(f"{provider} cannot {req.task}", unprocessable=True)
     if kind not in fleet.live_kinds:
         raise _Skip(f"no live worker runs {kind}")
+    circuit = fleet.circuit_open(f"provider:{provider}")
+    if circuit and provider != "ollama":
+        raise _Skip(f"circuit {circuit}")
     model = _choose_model(req, fleet, provider, explicit)
     wanted = _requested_model(req)
     if wanted and wanted != model:
@@ -185,6 +188,8 @@ def _place_on_device(
         if ranking.limit_violations:
             names = "; ".join(f"{d}: {why}" for d, why in ranking.limit_violations)
             raise _Skip(f"devices with {model} excluded by limits ({names})", unprocessable=True)
+        if ranking.degraded:
+            raise _Skip(f"every device with {model} is offline or degraded (circuit open)")
         raise _Skip(f"every device with {model} is offline")
     eligible = ranking.eligible
     limit = req.constraints.max_latency_ms
@@ -266,3 +271,18 @@ def route(req: LlmRequest, fleet: Fleet) -> Decision:
     if any(m.unprocessable for m in misses):
         raise InvalidInput(message)
     raise NoRoute(message)
+
+
+def cloud_fallback(req: LlmRequest, fleet: Fleet) -> Decision | None:
+    """The cloud job an Ollama request becomes if its devices fail (constraints.fallback):
+    the first live cloud whose breaker is not open; None when there is none."""
+    if req.task == "embed":
+        return None
+    for provider in CLOUDS:
+        try:
+            decision = _try_provider(req, fleet, provider, explicit=False, reason=[])
+        except _Skip:
+            continue
+        decision.reason = [f"fallback: {provider} ({decision.model}) if the devices fail"]
+        return decision
+    return None

@@ -16,6 +16,8 @@ class Ranking:
     rejected: list[tuple[str, str]] = field(default_factory=list)
     # Only the limit violations: what a 422 names when every device is excluded by limits.
     limit_violations: list[tuple[str, str]] = field(default_factory=list)
+    # Devices skipped because their circuit breaker is open.
+    degraded: list[str] = field(default_factory=list)
 
 
 def model_facts(fleet: Fleet, model: str, device: Device | None = None) -> ModelFacts:
@@ -53,6 +55,11 @@ def rank_devices(fleet: Fleet, model: str) -> Ranking:
             continue
         if model not in device.models:
             ranking.rejected.append((device.id, f"does not have {model}"))
+            continue
+        circuit = fleet.circuit_open(f"device:{device.id}")
+        if circuit:
+            ranking.rejected.append((device.id, f"circuit {circuit}"))
+            ranking.degraded.append(device.id)
             continue
         violation = limit_violation(fleet, device.id, model)
         if violation:

@@ -57,6 +57,14 @@ class Fleet:
     stats: Mapping[tuple[str, str], Stats] = field(default_factory=dict)
     defaults: DefaultModels = field(default_factory=DefaultModels)
     strict_limits: bool = False
+    # Breakers that are not closed, by target ("device:<id>", "provider:<name>"): why, starting
+    # with "open" (cooling down: skip it) or "half_open" (may take a probe job).
+    breakers: Mapping[str, str] = field(default_factory=dict)
+
+    def circuit_open(self, target: str) -> str | None:
+        """Why `target` must be skipped now (its breaker is open), else None."""
+        why = self.breakers.get(target)
+        return why if why and why.startswith("open") else None
 
     @property
     def ollama_devices(self) -> tuple[Device, ...]:

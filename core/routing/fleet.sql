@@ -28,7 +28,13 @@ SELECT
     (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'device_id', s.device_id, 'model', s.model, 'samples', s.samples,
                 'tps', s.tps, 'latency_ms', s.latency_ms)), '[]')
-       FROM device_model_stats s) AS stats;
+       FROM device_model_stats s) AS stats,
+    -- Breakers that are not closed (db/init/008_compat.sql), with whether they still cool down.
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'target', b.target, 'failures', b.failures, 'cooling', b.open_until > now(),
+                'last_error', b.last_error)), '[]')
+       FROM breakers b
+      WHERE b.open_until IS NOT NULL) AS breakers;
 
 -- name: device_limits_delete_missing
 -- Removes limits that came from source $1 and are no longer in it (device ids $2).

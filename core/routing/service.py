@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,13 +12,17 @@ from core.errors import InvalidInput
 from core.queue.models import Completion, Job, NewJob
 from core.queue.service import QueueService
 from core.routing.admission import admit_job, needs_fleet
-from core.routing.decide import route
+from core.routing.breaker_store import BreakerStore
+from core.routing.decide import Decision, cloud_fallback, route
 from core.routing.devices import limit_violation
+from core.routing.failover import Failover
 from core.routing.fleet import DEVICE_KINDS, DefaultModels, Fleet
 from core.routing.schemas import BenchmarkRun, LlmRequest
 from core.routing.store import BenchmarkRecord, RoutingStore, overhead_ms
 
 log = logging.getLogger(__name__)
+
+FinishedHook = Callable[[Sequence[Completion], dict], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,23 @@ class DeviceQueueHooks(FleetReader):
 
     device_kinds = DEVICE_KINDS
 
+    def __init__(
+        self,
+        store: RoutingStore,
+        config: RoutingConfig,
+        *,
+        failover: Failover | None = None,
+        on_finished: Sequence[FinishedHook] = (),
+    ) -> None:
+        super().__init__(store, config)
+        self.failover = failover
+        self.on_finished = list(on_finished)
+
+    async def failed(self, job: Job, *, error: str, counts: bool, status: str) -> str | None:
+        if self.failover is None:
+            return None
+        return await self.failover.failed(job, error=error, counts=counts, status=status)
+
     async def admit(self, jobs: list[NewJob]) -> list[NewJob]:
         if not any(needs_fleet(j) for j in jobs):
             return jobs
@@ -85,7 +106,15 @@ class DeviceQueueHooks(FleetReader):
         )
 
     async def completed(self, completions: Sequence[Completion], statuses: dict) -> None:
-        """Folds finished Ollama jobs' figures into the per-(device, model) estimate."""
+        """Folds finished Ollama jobs' figures into the per-(device, model) estimate; closes
+        the breakers of what succeeded; tells the other listeners (costs)."""
+        if self.failover is not None:
+            await self.failover.completed(completions, statuses)
+        for hook in self.on_finished:
+            try:
+                await hook(completions, statuses)
+            except Exception:
+                log.exception("a finished-jobs listener failed")
         measurements = []
         for c in completions:
             m = c.metrics if isinstance(c.metrics, dict) else {}
@@ -111,15 +140,37 @@ def _number(value: Any) -> float | None:
 
 
 class RoutingService(FleetReader):
-    def __init__(self, store: RoutingStore, queue: QueueService, config: RoutingConfig) -> None:
+    def __init__(
+        self,
+        store: RoutingStore,
+        queue: QueueService,
+        config: RoutingConfig,
+        *,
+        breakers: BreakerStore | None = None,
+    ) -> None:
         super().__init__(store, config)
         self._queue = queue
+        self._breakers = breakers
 
     async def request(self, req: LlmRequest) -> RouteResult:
         """Routes and enqueues one smart request. Raises InvalidInput (422) / NoRoute (503)
         naming what is missing; then nothing is enqueued."""
+        return await self.request_shaped(lambda _fleet: req)
+
+    async def request_shaped(
+        self,
+        make: Callable[[Fleet], LlmRequest],
+        shape: Callable[[Decision], dict[str, Any]] | None = None,
+    ) -> RouteResult:
+        """As request(), for callers that build the request from the fleet (which models
+        exist) and shape the payload once the provider is chosen (the compatible APIs)."""
         fleet = await self.fleet()
+        req = make(fleet)
         decision = route(req, fleet)
+        if shape is not None:
+            decision.payload = shape(decision)
+        elif req.stream and req.task != "embed":
+            decision.payload = {**decision.payload, "stream": True}
         pinned = decision.candidates is None and decision.device_id is not None
         job = NewJob(
             kind=decision.kind,
@@ -132,6 +183,21 @@ class RoutingService(FleetReader):
             device_candidates=tuple(decision.candidates) if decision.candidates else None,
         )
         submitted = (await self._queue.enqueue([job]))[0].job
+        if req.constraints.fallback and decision.provider == "ollama" and self._breakers:
+            fallback = cloud_fallback(req, fleet)
+            if fallback is not None:
+                if shape is not None:
+                    fallback.payload = shape(fallback)
+                await self._breakers.add_fallback(
+                    submitted.id,
+                    kind=fallback.kind,
+                    provider=fallback.provider,
+                    model=fallback.model,
+                    payload=fallback.payload,
+                )
+                decision.reason.extend(fallback.reason)
+            else:
+                decision.reason.append("fallback: no live cloud to fall back to")
         log.info(
             "routed to %s (%s, %s)",
             decision.provider,

@@ -11,6 +11,7 @@ from core.db.queries import load_queries
 from core.db.store import PoolStore
 from core.queue.models import Job
 from core.routing.binding import QueuedJob, Slot, assign_devices
+from core.routing.breaker import capacity_under
 from core.routing.fleet import DEVICE_KINDS, DefaultModels, Device, Fleet, Stats
 from core.routing.limits import DeviceLimits, LimitsError, LimitsTable, ModelFacts, parse_entry
 
@@ -101,6 +102,11 @@ class RoutingStore(PoolStore):
             },
             defaults=defaults,
             strict_limits=strict_limits,
+            breakers={
+                b["target"]: ("open" if b["cooling"] else "half_open")
+                + f" after {b['failures']} failures: {b['last_error'] or ''}".rstrip(": ")
+                for b in snap["breakers"]
+            },
         )
 
     async def replace_limits(self, limits: Mapping[str, DeviceLimits], *, source: str) -> None:
@@ -183,6 +189,7 @@ class RoutingStore(PoolStore):
             for r in slot_rows:
                 lim = _limits_of(r["limits"])
                 capacity = lim.max_concurrency if lim and lim.max_concurrency else default_capacity
+                capacity = capacity_under(r["breaker"], capacity)
                 slots.append(
                     Slot(
                         device_id=r["id"],

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from worker.progress import ProgressBatcher
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,12 @@ class JobContext:
     device_id: str = ""
     provider: str = ""
     model: str = ""
+    # Where a streaming handler puts chunks (progress events); None: do not stream.
+    progress: ProgressBatcher | None = None
+
+    @property
+    def wants_stream(self) -> bool:
+        return self.progress is not None and self.payload.get("stream") is True
 
 
 @dataclass

@@ -7,8 +7,10 @@ Other timeouts and broken connections: retryable. 429: retryable after Retry-Aft
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -90,3 +92,22 @@ async def post_json(
         return response.json()
     except ValueError:
         raise JobFailed(f"{provider} answered with something that is not JSON") from None
+
+
+@contextlib.asynccontextmanager
+async def post_stream(
+    client: httpx.AsyncClient,
+    provider: str,
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> AsyncIterator[httpx.Response]:
+    """POSTs JSON and yields the streaming answer; failures classified as in post_json."""
+    try:
+        async with client.stream("POST", url, json=body, headers=headers) as response:
+            if response.status_code >= 300:
+                await response.aread()
+                raise failure_for_response(provider, response)
+            yield response
+    except httpx.TransportError as exc:
+        raise failure_for_transport(provider, url, exc) from None

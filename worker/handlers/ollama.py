@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from worker.handlers.base import Handler, JobContext, JobFailed, Outcome
-from worker.handlers.http_errors import post_json
+from worker.handlers.http_errors import post_json, post_stream
+from worker.handlers.streams import TextParts, read_ollama
 
 # Our routing fields; Ollama never sees them.
 _ROUTING_KEYS = ("ollama_addr", "ollama_host", "num_ctx_limit", "stream")
@@ -114,40 +115,67 @@ class Ollama:
             "device_id": job.device_id or None,
         }
 
-    async def _generate(self, job: JobContext) -> tuple[dict, dict]:
+    async def _generate(self, job: JobContext) -> tuple[dict, dict, dict]:
+        """(Ollama's answer, metrics, {response, thinking}); /api/chat when given messages."""
         payload = job.payload
         body = {k: v for k, v in payload.items() if k not in _ROUTING_KEYS}
         body["model"] = payload.get("model") or self.model
-        body["stream"] = False
         options = capped_options(payload)
         if options is not None:
             body["options"] = options
-        answer, latency_ms = await self._call(job, "/api/generate", body)
-        return answer, self._metrics(job, body["model"], latency_ms, answer)
+        chat = isinstance(payload.get("messages"), list)
+        path = "/api/chat" if chat else "/api/generate"
+        parts = TextParts(job.progress if job.wants_stream else None)
+        if parts.progress is None:
+            body["stream"] = False
+            answer, latency_ms = await self._call(job, path, body)
+            source = (answer.get("message") or {}) if chat else answer
+            text = source.get("content" if chat else "response") or ""
+            parts.add(str(text), str(source.get("thinking") or ""))
+            parts.finish()
+        else:
+            body["stream"] = True
+            started = time.perf_counter()
+            async with post_stream(self.client, "ollama", self._url(job, path), body) as response:
+                answer = await read_ollama(response, parts, chat=chat)
+            latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        return answer, self._metrics(job, body["model"], latency_ms, answer), parts.result()
 
     async def _embed(self, job: JobContext) -> tuple[dict, dict]:
+        """/api/embed for a payload with `input` (text or texts), else /api/embeddings."""
         payload = job.payload
         model = payload.get("model") or self.embed_model
-        body: dict[str, Any] = {"model": model, "prompt": payload.get("prompt", "")}
+        batch = "input" in payload
+        body: dict[str, Any] = {"model": model}
+        if batch:
+            body["input"] = payload["input"]
+        else:
+            body["prompt"] = payload.get("prompt", "")
         if isinstance(payload.get("options"), dict):
             body["options"] = capped_options(payload)
         if "keep_alive" in payload:
             body["keep_alive"] = payload["keep_alive"]
-        answer, latency_ms = await self._call(job, "/api/embeddings", body)
-        if not isinstance(answer.get("embedding"), list):
-            raise JobFailed("ollama answered without an embedding", retryable=False)
+        path = "/api/embed" if batch else "/api/embeddings"
+        answer, latency_ms = await self._call(job, path, body)
+        key = "embeddings" if batch else "embedding"
+        if not isinstance(answer.get(key), list):
+            raise JobFailed(f"ollama answered without {key}", retryable=False)
         return answer, self._metrics(job, model, latency_ms, answer)
 
     async def generate(self, job: JobContext) -> Outcome:
-        answer, metrics = await self._generate(job)
-        return Outcome(result={"data": answer}, metrics=metrics)
+        answer, metrics, text = await self._generate(job)
+        return Outcome(result={"data": answer, **text}, metrics=metrics)
 
     async def embed(self, job: JobContext) -> Outcome:
         answer, metrics = await self._embed(job)
-        return Outcome(result={"data": {"embedding": answer["embedding"]}}, metrics=metrics)
+        if "embeddings" in answer:
+            data = {"embeddings": answer["embeddings"]}
+        else:
+            data = {"embedding": answer["embedding"]}
+        return Outcome(result={"data": data}, metrics=metrics)
 
     async def benchmark_generate(self, job: JobContext) -> Outcome:
-        _answer, metrics = await self._generate(job)
+        _answer, metrics, _text = await self._generate(job)
         return _benchmark(metrics, "generate")
 
     async def benchmark_embed(self, job: JobContext) -> Outcome:

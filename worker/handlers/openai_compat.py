@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 
 from worker.handlers.base import Handler, JobContext, JobFailed, Outcome
-from worker.handlers.http_errors import post_json
+from worker.handlers.http_errors import post_json, post_stream
+from worker.handlers.streams import TextParts, read_openai
 
 # Fields of a chat completion request we pass through from the payload.
 _CHAT_FIELDS = (
@@ -63,24 +64,32 @@ class OpenAICompatible:
                 raise JobFailed("payload needs messages or prompt", retryable=False)
             body["messages"] = [{"role": "user", "content": str(payload["prompt"])}]
         body["model"] = payload.get("model") or self.model
-        body["stream"] = False
         url = f"{self.base_url}/chat/completions"
+        parts = TextParts(job.progress if job.wants_stream else None)
         started = time.perf_counter()
-        answer = await post_json(self.client, self.provider, url, body)
+        if parts.progress is None:
+            body["stream"] = False
+            answer = await post_json(self.client, self.provider, url, body)
+            if not isinstance(answer, dict):
+                raise JobFailed(f"{self.provider} answered with something that is not an object")
+            message = _first_message(answer)
+            reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
+            parts.add(str(message.get("content") or ""), str(reasoning))
+            parts.finish()
+        else:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+            async with post_stream(self.client, self.provider, url, body) as response:
+                answer = await read_openai(response, parts, self.provider, body["model"])
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        if not isinstance(answer, dict):
-            raise JobFailed(f"{self.provider} answered with something that is not an object")
         usage = answer.get("usage") or {}
         tokens_out = usage.get("completion_tokens")
         tps = None
         if isinstance(tokens_out, int) and latency_ms > 0:
             tps = round(tokens_out / (latency_ms / 1000), 3)
-        text = None
-        choices = answer.get("choices") or []
-        if choices and isinstance(choices[0], dict):
-            text = (choices[0].get("message") or {}).get("content")
+        text = parts.result()
         return Outcome(
-            result={"data": answer, "text": text},
+            result={"data": answer, "text": text["response"], **text},
             metrics={
                 "latency_ms": latency_ms,
                 "tokens_in": usage.get("prompt_tokens"),
@@ -91,3 +100,12 @@ class OpenAICompatible:
                 "device_id": None,
             },
         )
+
+
+def _first_message(answer: dict[str, Any]) -> dict[str, Any]:
+    choices = answer.get("choices") or []
+    if choices and isinstance(choices[0], dict):
+        message = choices[0].get("message")
+        if isinstance(message, dict):
+            return message
+    return {}

@@ -1,0 +1,179 @@
+"""Streaming overhead: POST /v1/chat/completions (stream=true) through llm-mcp versus streaming
+/api/chat from the same fake Ollama directly, at 1 and 32 concurrent streams.
+
+    .venv/bin/python -m bench.compat_stream [--requests 200] [--chunk-delay 0.005]
+
+Starts its own Postgres, core, one worker and a fake Ollama (a known device, capacity 64) in
+separate processes. The fake streams "echo: <prompt>" word by word, --chunk-delay apart.
+Prints time to first token (TTFT: request sent -> first chunk with content) and total time
+(-> [DONE] / done) p50/p95 for both paths, and what llm-mcp adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.routing import percentile, process, run_clients, wait_http
+from llm_mcp.pgcluster import LocalPostgres, free_port
+
+FAKE_HOST = "127.0.0.2"
+MODEL = "llama3.2:1b"
+PROMPT = " ".join(f"word{i}" for i in range(20))
+
+
+async def direct(client: httpx.AsyncClient, ollama: str) -> tuple[float, float]:
+    started = time.perf_counter()
+    first = None
+    body = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "stream": True}
+    async with client.stream("POST", f"{ollama}/api/chat", json=body) as response:
+        response.raise_for_status()
+        async for line in response.aiter_lines():
+            if not line:
+                continue
+            chunk = json.loads(line)
+            if first is None and chunk.get("message", {}).get("content"):
+                first = time.perf_counter()
+            if chunk.get("done"):
+                break
+    done = time.perf_counter()
+    return ((first or done) - started) * 1000, (done - started) * 1000
+
+
+async def through_core(client: httpx.AsyncClient) -> tuple[float, float]:
+    started = time.perf_counter()
+    first = None
+    body = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "stream": True}
+    text = []
+    async with client.stream("POST", "/v1/chat/completions", json=body) as response:
+        response.raise_for_status()
+        async for line in response.aiter_lines():
+            if not line.startswith("data: "):
+                continue
+            data = line[6:]
+            if data == "[DONE]":
+                break
+            chunk = json.loads(data)
+            if "error" in chunk:
+                raise RuntimeError(chunk["error"])
+            content = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
+            if content:
+                text.append(content)
+                if first is None:
+                    first = time.perf_counter()
+    done = time.perf_counter()
+    if "".join(text) != f"echo: {PROMPT}":
+        raise RuntimeError(f"stream incomplete: {''.join(text)!r}")
+    return ((first or done) - started) * 1000, (done - started) * 1000
+
+
+def summary(label: str, clients: int, base: list, full: list) -> str:
+    b_ttft, b_total = [t for t, _ in base], [t for _, t in base]
+    f_ttft, f_total = [t for t, _ in full], [t for _, t in full]
+    p = percentile
+    return (
+        f"clients={clients:2}  TTFT direct p50={p(b_ttft, 0.5):6.2f} p95={p(b_ttft, 0.95):6.2f}"
+        f"  llm-mcp p50={p(f_ttft, 0.5):6.2f} p95={p(f_ttft, 0.95):6.2f}"
+        f"  added p50={p(f_ttft, 0.5) - p(b_ttft, 0.5):6.2f} ms | total direct"
+        f" p50={p(b_total, 0.5):6.2f}  llm-mcp p50={p(f_total, 0.5):6.2f}"
+        f" p95={p(f_total, 0.95):6.2f}  added p50={p(f_total, 0.5) - p(b_total, 0.5):6.2f} ms"
+        f"  ({label}, n={len(full)})"
+    )
+
+
+async def measure(core_url: str, ollama: str, requests: int, label: str) -> list[str]:
+    lines = []
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with (
+        httpx.AsyncClient(timeout=60, limits=limits) as plain,
+        httpx.AsyncClient(base_url=core_url, timeout=60, limits=limits) as core,
+    ):
+        for clients in (1, 32):
+            await run_clients(lambda: direct(plain, ollama), clients, clients * 2)
+            await run_clients(lambda: through_core(core), clients, clients * 2)
+            base = await run_clients(lambda: direct(plain, ollama), clients, requests)
+            full = await run_clients(lambda: through_core(core), clients, requests)
+            lines.append(summary(label, clients, base, full))
+            print(lines[-1], flush=True)
+    return lines
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--chunk-delay", type=float, default=0.005)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="llm-mcp-bench-"))
+    cluster = None
+    try:
+        dsn = args.database_url
+        if dsn is None:
+            cluster = LocalPostgres(tmp / "pg", fsync=False, prefer_system=True)
+            dsn = cluster.start()
+        http_port, grpc_port, fake_port = free_port(), free_port(), free_port(FAKE_HOST)
+        ollama = f"http://{FAKE_HOST}:{fake_port}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": dsn,
+            "HTTP_PORT": str(http_port),
+            "GRPC_PORT": str(grpc_port),
+            "CORE_GRPC_ADDR": f"127.0.0.1:{grpc_port}",
+            "OLLAMA_BASE_URL": ollama,
+            "WORKER_CONCURRENCY": "64",
+            "WORKER_ID": "bench-worker",
+            "DB_POOL_SIZE": "20",
+            "LOG_LEVEL": "WARNING",
+        }
+        cli = [sys.executable, "-m", "llm_mcp"]
+        core_url = f"http://127.0.0.1:{http_port}"
+        fake = [sys.executable, "-m", "bench.fake_ollama", FAKE_HOST, str(fake_port)]
+        with process([*fake, str(args.chunk_delay)], env, "ready"), process([*cli, "core"], env):
+            await wait_http(f"{core_url}/health")
+            with process([*cli, "worker"], env):
+                conn = await asyncpg.connect(dsn)
+                try:
+                    for _ in range(200):
+                        if await conn.fetchval("SELECT count(*) FROM workers"):
+                            break
+                        await asyncio.sleep(0.05)
+                    await conn.execute(
+                        "INSERT INTO devices (id, online, ollama_addr) VALUES ('bench.', true, $1)",
+                        ollama,
+                    )
+                    await conn.execute(
+                        "INSERT INTO models (name) VALUES ($1) ON CONFLICT DO NOTHING", MODEL
+                    )
+                    await conn.execute(
+                        "INSERT INTO device_models (device_id, model) VALUES ('bench.', $1)", MODEL
+                    )
+                    await conn.execute(
+                        "INSERT INTO device_limits (device_id, max_concurrency) "
+                        "VALUES ('bench.', 64)"
+                    )
+                finally:
+                    await conn.close()
+                print(
+                    f"cores: {os.cpu_count()}; streams per point: {args.requests}; "
+                    f"chunk delay {args.chunk_delay * 1000:.0f} ms, 21 chunks"
+                )
+                lines = await measure(core_url, ollama, args.requests, "device")
+        print(json.dumps({"results": lines}, indent=1))
+    finally:
+        if cluster is not None:
+            cluster.stop(mode="immediate")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""OpenAI- and Ollama-compatible APIs over the routed queue."""

@@ -1,0 +1,114 @@
+"""Ollama's response shapes (/api/generate, /api/chat, /api/embed, /api/tags). Pure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from core.queue.models import Job
+
+OLLAMA_VERSION = "0.9.0"
+_STATS = (
+    "total_duration",
+    "load_duration",
+    "prompt_eval_count",
+    "prompt_eval_duration",
+    "eval_count",
+    "eval_duration",
+)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _result(job: Job) -> dict[str, Any]:
+    return job.result if isinstance(job.result, dict) else {}
+
+
+def stats(job: Job) -> dict[str, Any]:
+    """Ollama's timing fields: the device's own when Ollama ran it, else from our metrics."""
+    data = _result(job).get("data")
+    if isinstance(data, dict) and "eval_count" in data:
+        return {k: data[k] for k in _STATS if k in data}
+    metrics = job.metrics if isinstance(job.metrics, dict) else {}
+    latency_ns = int(float(metrics.get("latency_ms") or 0) * 1e6)
+    return {
+        "total_duration": latency_ns,
+        "load_duration": 0,
+        "prompt_eval_count": int(metrics.get("tokens_in") or 0),
+        "prompt_eval_duration": 0,
+        "eval_count": int(metrics.get("tokens_out") or 0),
+        "eval_duration": latency_ns,
+    }
+
+
+def generate_line(model: str, text: str = "", thinking: str = "") -> dict[str, Any]:
+    line: dict[str, Any] = {"model": model, "created_at": now(), "response": text, "done": False}
+    if thinking:
+        line["thinking"] = thinking
+    return line
+
+
+def generate_final(job: Job, model: str, *, whole: bool) -> dict[str, Any]:
+    result = _result(job)
+    line: dict[str, Any] = {
+        "model": model,
+        "created_at": now(),
+        "response": (result.get("response") or "") if whole else "",
+        "done": True,
+        "done_reason": "stop",
+        **stats(job),
+    }
+    if whole and result.get("thinking"):
+        line["thinking"] = result["thinking"]
+    return line
+
+
+def chat_line(model: str, text: str = "", thinking: str = "") -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if thinking:
+        message["thinking"] = thinking
+    return {"model": model, "created_at": now(), "message": message, "done": False}
+
+
+def chat_final(job: Job, model: str, *, whole: bool) -> dict[str, Any]:
+    result = _result(job)
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": (result.get("response") or "") if whole else "",
+    }
+    if whole and result.get("thinking"):
+        message["thinking"] = result["thinking"]
+    return {
+        "model": model,
+        "created_at": now(),
+        "message": message,
+        "done": True,
+        "done_reason": "stop",
+        **stats(job),
+    }
+
+
+def tags(catalog: list[dict[str, Any]]) -> dict[str, Any]:
+    """The union of the fleet's models, as Ollama lists its own."""
+    return {
+        "models": [
+            {
+                "name": m["name"],
+                "model": m["name"],
+                "modified_at": now(),
+                "size": m.get("size_bytes") or 0,
+                "digest": "",
+                "details": {
+                    "parent_model": "",
+                    "format": "gguf",
+                    "family": m.get("family") or "",
+                    "families": [m["family"]] if m.get("family") else None,
+                    "parameter_size": m.get("parameter_size") or "",
+                    "quantization_level": m.get("quantization") or "",
+                },
+            }
+            for m in catalog
+        ]
+    }

@@ -1,0 +1,1 @@
+"""Model pricing and what finished jobs cost."""

@@ -1,0 +1,146 @@
+"""OpenAPI documentation of the drop-in APIs (OpenAI- and Ollama-compatible) and of /v1/costs.
+
+The compatible routes read their bodies themselves so that every error comes back in the
+provider's own format; these entries tell /openapi.json what goes in and out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.compat.schemas import (
+    ChatCompletionRequest,
+    EmbeddingRequest,
+    OllamaChat,
+    OllamaEmbed,
+    OllamaEmbeddings,
+    OllamaGenerate,
+)
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str = Field(examples=["invalid_request_error"])
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorResponse(BaseModel):
+    """OpenAI's error shape, which OpenAI clients parse."""
+
+    error: OpenAIErrorDetail
+
+
+class OllamaErrorResponse(BaseModel):
+    """Ollama's error shape: {"error": "message"}."""
+
+    error: str
+
+
+_WHEN = {
+    400: "the body is not valid JSON",
+    401: "missing or wrong bearer token (API_TOKEN)",
+    413: "the body is larger than MAX_BODY_BYTES",
+    422: "a field is missing, malformed or out of bounds, or no model/device fits",
+    503: "no provider or device can serve the request now",
+}
+BODY_ERRORS = (400, 401, 413, 422, 503)
+
+
+def body(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` naming the JSON body a compatible route reads itself."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+def compat_errors(error_model: type[BaseModel], *statuses: int) -> dict[int | str, Any]:
+    return {s: {"model": error_model, "description": _WHEN[s]} for s in statuses}
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ChatCompletion(_Open):
+    """An OpenAI chat.completion (stream=true: text/event-stream of chat.completion.chunk)."""
+
+    id: str
+    object: str = Field(examples=["chat.completion"])
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: dict[str, Any] | None = None
+
+
+class EmbeddingList(_Open):
+    """An OpenAI embedding list."""
+
+    object: str = Field(examples=["list"])
+    data: list[dict[str, Any]]
+    model: str
+
+
+class OllamaAnswer(_Open):
+    """Ollama's final answer object (stream=true, the default: NDJSON of partial objects)."""
+
+    model: str
+    created_at: str
+    done: bool
+
+
+class OllamaEmbedAnswer(_Open):
+    """Ollama's /api/embed answer."""
+
+    model: str
+    embeddings: list[list[float]]
+
+
+class OllamaEmbeddingAnswer(_Open):
+    """Ollama's legacy /api/embeddings answer."""
+
+    embedding: list[float]
+
+
+class OllamaTags(_Open):
+    """The fleet's models, as Ollama's /api/tags lists them."""
+
+    models: list[dict[str, Any]]
+
+
+class OllamaVersion(BaseModel):
+    """The Ollama API version core speaks."""
+
+    version: str
+
+
+class CostSummary(_Open):
+    """Costs of the jobs finished in the period, by provider and model (local = 0)."""
+
+    period: str = Field(examples=["day"])
+    since: str
+    until: str
+    total_usd: float
+    jobs: int
+    unpriced_jobs: int
+    by_model: list[dict[str, Any]]
+
+
+class PriceTable(_Open):
+    """Model prices, USD per 1M tokens in and out."""
+
+    prices: list[dict[str, Any]]
+
+
+OPENAI_BODIES = {"chat": ChatCompletionRequest, "embeddings": EmbeddingRequest}
+OLLAMA_BODIES = {
+    "generate": OllamaGenerate,
+    "chat": OllamaChat,
+    "embed": OllamaEmbed,
+    "embeddings": OllamaEmbeddings,
+}

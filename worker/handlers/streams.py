@@ -1,0 +1,140 @@
+"""Reading providers' streaming answers: Ollama NDJSON and OpenAI server-sent events.
+
+Each reader forwards chunks to the job's progress batcher (thinking apart from the answer)
+and returns the whole answer shaped as the provider's non-streaming answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from worker.handlers.base import JobFailed
+from worker.handlers.thinking import ThinkSplitter
+from worker.progress import ProgressBatcher
+
+
+class TextParts:
+    """Response and thinking text of one answer, split as it streams."""
+
+    def __init__(self, progress: ProgressBatcher | None) -> None:
+        self.progress = progress
+        self.raw: list[str] = []
+        self.response: list[str] = []
+        self.thinking: list[str] = []
+        self._splitter = ThinkSplitter()
+
+    def add(self, text: str = "", thinking: str = "") -> None:
+        if text:
+            self.raw.append(text)
+            tagged, plain = self._splitter.feed(text)
+            thinking += tagged
+            text = plain
+        self._emit(text, thinking)
+
+    def finish(self) -> None:
+        tagged, plain = self._splitter.flush()
+        self._emit(plain, tagged)
+
+    def _emit(self, text: str, thinking: str) -> None:
+        if thinking:
+            self.thinking.append(thinking)
+        if not self.response and self.thinking:
+            text = text.lstrip("\n")  # the newline after </think>
+        if text:
+            self.response.append(text)
+        if self.progress is not None:
+            self.progress.add(text=text, thinking=thinking)
+
+    def result(self) -> dict[str, Any]:
+        thinking = "".join(self.thinking)
+        return {"response": "".join(self.response), "thinking": thinking or None}
+
+
+def _json_line(provider: str, line: str) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        raise JobFailed(f"{provider} streamed a line that is not JSON: {line[:100]!r}") from None
+    if not isinstance(value, dict):
+        raise JobFailed(f"{provider} streamed something that is not an object")
+    return value
+
+
+async def read_ollama(response: httpx.Response, parts: TextParts, *, chat: bool) -> dict[str, Any]:
+    """Ollama's NDJSON (/api/generate or /api/chat); the answer as with stream=false."""
+    last: dict[str, Any] = {}
+    async for line in response.aiter_lines():
+        if not line.strip():
+            continue
+        chunk = _json_line("ollama", line)
+        if "error" in chunk:
+            raise JobFailed(f"ollama stream error: {str(chunk['error'])[:300]}")
+        source = (chunk.get("message") or {}) if chat else chunk
+        text = source.get("content" if chat else "response") or ""
+        parts.add(str(text), str(source.get("thinking") or ""))
+        last = chunk
+        if chunk.get("done"):
+            break
+    if not last.get("done"):
+        raise JobFailed("ollama's stream ended before done")
+    parts.finish()
+    text = "".join(parts.raw)
+    thinking = "".join(parts.thinking) or None
+    answer = dict(last)
+    if chat:
+        message = {**(last.get("message") or {}), "role": "assistant", "content": text}
+        if thinking:
+            message["thinking"] = thinking
+        answer["message"] = message
+    else:
+        answer["response"] = text
+        if thinking:
+            answer["thinking"] = thinking
+    return answer
+
+
+async def read_openai(
+    response: httpx.Response, parts: TextParts, provider: str, model: str
+) -> dict[str, Any]:
+    """OpenAI's chat completion chunks (SSE); the answer as a chat.completion object."""
+    first: dict[str, Any] = {}
+    finish_reason = None
+    usage = None
+    done = False
+    async for line in response.aiter_lines():
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            done = True
+            break
+        chunk = _json_line(provider, data)
+        if "error" in chunk:
+            raise JobFailed(f"{provider} stream error: {str(chunk['error'])[:300]}")
+        first = first or chunk
+        usage = chunk.get("usage") or usage
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
+            parts.add(str(delta.get("content") or ""), str(reasoning))
+            finish_reason = choice.get("finish_reason") or finish_reason
+    if not done:
+        raise JobFailed(f"{provider}'s stream ended before [DONE]")
+    parts.finish()
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(parts.raw)}
+    thinking = "".join(parts.thinking)
+    if thinking:
+        message["reasoning"] = thinking
+    return {
+        "id": first.get("id"),
+        "object": "chat.completion",
+        "created": first.get("created"),
+        "model": first.get("model") or model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+        "usage": usage,
+    }

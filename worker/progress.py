@@ -1,0 +1,104 @@
+"""Streamed tokens to core as progress events, batched.
+
+The first chunk goes out at once (time to first token); later ones are gathered and sent at
+most every `interval` seconds, one ReportProgress at a time, so events stay in order and
+their count stays sane. close() sends what is left; the worker calls it before completing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], Awaitable[Any]]
+# ReportProgress refuses data over 64 KiB; a batch is cut well below.
+MAX_BATCH_CHARS = 16_000
+
+
+class ProgressBatcher:
+    def __init__(self, send: Send, *, interval: float = 0.05) -> None:
+        self._send = send
+        self._interval = interval
+        self._text: list[str] = []
+        self._thinking: list[str] = []
+        self._wake = asyncio.Event()
+        self._closed = False
+        self._closing = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.events_sent = 0
+        self.failed = False
+
+    def add(self, *, text: str = "", thinking: str = "") -> None:
+        """Queues a chunk (sync: handlers call it between reads of the provider's stream)."""
+        if not text and not thinking:
+            return
+        if text:
+            self._text.append(text)
+        if thinking:
+            self._thinking.append(thinking)
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        self._wake.set()
+
+    async def close(self) -> None:
+        """Sends what is buffered and stops."""
+        self._closed = True
+        self._closing.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._text or self._thinking:
+                await self._flush()
+            if self._closed:
+                return
+            # Gather chunks for a while; close() cuts the wait short (the job is done).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self._interval)
+
+    async def _flush(self) -> None:
+        text, thinking = self._take(self._text), self._take(self._thinking)
+        data: dict[str, Any] = {"type": "token"}
+        if text:
+            data["delta"] = text
+        if thinking:
+            data["thinking"] = thinking
+        if self.failed:
+            return
+        try:
+            await self._send(data)
+            self.events_sent += 1
+        except Exception as exc:  # the job's result still carries everything
+            self.failed = True
+            log.warning("could not report progress (%s); later chunks are dropped", exc)
+
+    @staticmethod
+    def _take(parts: list[str]) -> str:
+        taken: list[str] = []
+        size = 0
+        while parts and size < MAX_BATCH_CHARS:
+            room = MAX_BATCH_CHARS - size
+            head = parts[0]
+            if len(head) > room:
+                taken.append(head[:room])
+                parts[0] = head[room:]
+                size += room
+                break
+            taken.append(parts.pop(0))
+            size += len(head)
+        return "".join(taken)
