@@ -190,7 +190,7 @@ class QueueService:
         if job is not None:
             return job
         job = await self.get(job_uuid)
-        if job.status == CANCELED or job.cancel_requested:
+        if job.status == CANCELED or (job.cancel_requested and not job.finished):
             return job
         raise JobFinished(f"job {job.id} already finished with status {job.status}")
 
