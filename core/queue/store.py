@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,10 +47,19 @@ class JobStore:
             async with self._pool.acquire() as conn:
                 yield conn
 
-    async def insert_jobs(self, jobs: Sequence[NewJob]) -> list[Job]:
-        """Inserts jobs; ones whose idempotency key already exists are skipped (not returned)."""
+    async def insert_jobs(
+        self,
+        jobs: Sequence[NewJob],
+        *,
+        settle: Callable[[list[Job], dict[str, Job]], None] | None = None,
+    ) -> list[Job]:
+        """Inserts jobs; ones whose idempotency key already exists are skipped (not returned).
+
+        `settle(inserted, existing by key)` runs in the same transaction: whatever it raises
+        rolls the whole insert back, so a refused batch writes nothing.
+        """
         ids = [uuid.uuid4() for _ in jobs]
-        async with self._conn() as conn:
+        async with self._conn() as conn, conn.transaction():
             rows = await conn.fetch(
                 Q["job_insert_many"],
                 ids,
@@ -71,8 +80,21 @@ class JobStore:
                     for j in jobs
                 ],
             )
-        by_id = {r["id"]: Job.from_row(r) for r in rows}
-        return [by_id[i] for i in ids if i in by_id]
+            by_id = {r["id"]: Job.from_row(r) for r in rows}
+            inserted = [by_id[i] for i in ids if i in by_id]
+            if settle is not None:
+                keys = {j.idempotency_key for j in inserted if j.idempotency_key}
+                missing = [
+                    j.idempotency_key
+                    for j in jobs
+                    if j.idempotency_key and j.idempotency_key not in keys
+                ]
+                existing: dict[str, Job] = {}
+                if missing:
+                    found = await conn.fetch(Q["job_get_by_idempotency_keys"], missing)
+                    existing = {r["idempotency_key"]: Job.from_row(r) for r in found}
+                settle(inserted, existing)
+        return inserted
 
     async def get(self, job_id: uuid.UUID) -> Job | None:
         async with self._conn() as conn:
