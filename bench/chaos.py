@@ -50,9 +50,11 @@ async def _healthy(url: str, within: float = 60) -> None:
     raise RuntimeError(f"{url} not healthy")
 
 
-async def _follow(url: str, job_id: str, seen: set[str]) -> None:
+async def _follow(urls: list[str], job_id: str, seen: set[str]) -> None:
+    """An SSE client: reconnects with Last-Event-ID, to the next replica when one is gone."""
     last = "0"
-    while True:
+    for attempt in range(10_000):
+        url = urls[attempt % len(urls)]
         with contextlib.suppress(httpx.HTTPError):
             async with (
                 httpx.AsyncClient(timeout=httpx.Timeout(10, read=60)) as http,
@@ -83,20 +85,25 @@ class Load:
         async with httpx.AsyncClient(timeout=5) as http:
             i = 0
             while not stop.is_set():
-                url = self.urls[i % len(self.urls)]
                 i += 1
                 kind = random.choice(["chaos.sleep", "echo"])
                 body = {"kind": kind, "payload": {"seconds": 0.3, "i": i}, "max_attempts": 5}
-                with contextlib.suppress(httpx.HTTPError):
-                    answer = await http.post(f"{url}/v1/jobs", json=body)
+                # Round robin; a replica that does not answer is skipped (as a balancer would).
+                for n in range(len(self.urls)):
+                    url = self.urls[(i + n) % len(self.urls)]
+                    try:
+                        answer = await http.post(f"{url}/v1/jobs", json=body)
+                    except httpx.HTTPError:
+                        continue
                     if answer.status_code == 201:
                         job_id = answer.json()["job_id"]
                         self.acknowledged.append(job_id)
                         if i % 10 == 0:  # one SSE client per ten jobs
                             self.followed.append(job_id)
                             self.followers.append(
-                                asyncio.create_task(_follow(url, job_id, self.seen))
+                                asyncio.create_task(_follow([url, *self.urls], job_id, self.seen))
                             )
+                    break
                 await asyncio.sleep(1 / self.rate)
 
 
