@@ -21,6 +21,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from core.runtime import RunningCore
+from tests.bridge_support import start_bridge
 from tests.support import start_core
 
 EXAMPLES = 50
@@ -41,8 +42,10 @@ COUNT_SQL = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in COUNTED
 class CoreThread:
     """Core in its own event loop on a thread, so schemathesis' sync calls can reach it."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, bridge: bool = False) -> None:
         self._url = database_url
+        self._with_bridge = bridge
+        self.bridge_url: str | None = None
         self.loop = asyncio.new_event_loop()
         self._started = threading.Event()
         self._stop: asyncio.Event | None = None
@@ -54,6 +57,12 @@ class CoreThread:
         # No tailscale binary: discovery answers quickly that it cannot run.
         async with start_core(self._url, tailscale_bin="/nonexistent/tailscale") as core:
             self.core = core
+            if self._with_bridge:
+                async with start_bridge(core.grpc_addr) as bridge:
+                    self.bridge_url = bridge.url
+                    self._started.set()
+                    await self._stop.wait()
+                return
             self._started.set()
             await self._stop.wait()
 
@@ -87,14 +96,15 @@ def _tame(case: Any) -> None:
         case.body["wait_seconds"] = 0
 
 
-def test_no_5xx_and_refusals_in_our_format_writing_nothing(running: CoreThread) -> None:
-    assert running.core is not None
-    base = running.core.http_url
+def fuzz(running: CoreThread, base: str, *, skip: tuple[str, ...] = ()) -> None:
+    """Runs schema-valid and -violating requests against every operation of base's schema."""
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     problems: list[str] = []
     calls = 0
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path in skip:
+            continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
@@ -134,6 +144,18 @@ def test_no_5xx_and_refusals_in_our_format_writing_nothing(running: CoreThread) 
     assert not problems, "\n".join(sorted(set(problems))[:30])
 
 
+def test_no_5xx_and_refusals_in_our_format_writing_nothing(running: CoreThread) -> None:
+    assert running.core is not None
+    fuzz(running, running.core.http_url)
+
+
+def test_the_bridge_http_routes_too(database_url: str) -> None:
+    with CoreThread(database_url, bridge=True) as running:
+        assert running.bridge_url is not None
+        # /mcp speaks MCP (JSON-RPC), not our HTTP API: tests/test_mcp_* cover it.
+        fuzz(running, running.bridge_url, skip=("/mcp",))
+
+
 async def test_a_batch_refused_for_an_idempotency_conflict_writes_nothing(
     http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
@@ -159,3 +181,21 @@ async def test_a_batch_refused_for_an_idempotency_conflict_writes_nothing(
     )
     assert same.status_code == 201
     assert [j["created"] for j in same.json()["jobs"]] == [True, False]
+
+
+async def test_the_bridge_refuses_numbers_too_big_for_the_wire(
+    core: Any, db: asyncpg.Connection
+) -> None:
+    """Found by the fuzzer: the bridge answered 500 (protobuf: value out of range)."""
+    async with (
+        start_bridge(core.grpc_addr) as bridge,
+        httpx.AsyncClient(base_url=bridge.url) as http,
+    ):
+        for body in ({"kind": "echo", "priority": 2**40}, {"kind": "echo", "max_attempts": 2**33}):
+            answer = await http.post("/submit", json=body)
+            assert answer.status_code == 422, answer.text
+            assert "error" in answer.json()
+        # Within int32 but out of core's bounds: core's own 422 comes through.
+        answer = await http.post("/submit", json={"kind": "echo", "priority": 5000})
+        assert answer.status_code == 422
+    assert await db.fetchval("SELECT count(*) FROM jobs") == 0
