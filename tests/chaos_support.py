@@ -3,6 +3,7 @@ subprocesses that can be SIGKILLed or SIGSTOPped, and the checks every scenario 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -173,3 +174,54 @@ async def tally(conn: asyncpg.Connection, acknowledged: list[str]) -> Tally:
         ),
         lease_expired_attempts=sum(r["expired"] for r in rows),
     )
+
+
+class CuttableProxy:
+    """A TCP proxy to core that a test can cut (every connection closed, new ones refused)
+    and restore: a worker that cannot reach core for a while."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.cut = False
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return f"127.0.0.1:{self.port}"
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, ConnectionError):
+            while data := await reader.read(65536):
+                if self.cut:
+                    break
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.cut:
+            writer.close()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+    def set_cut(self, cut: bool) -> None:
+        self.cut = cut
+        if cut:
+            for writer in list(self._writers):
+                writer.close()
+
+    async def close(self) -> None:
+        self.set_cut(True)
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()

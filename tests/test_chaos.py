@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from llm_mcp.pgcluster import LocalPostgres
-from tests.chaos_support import Cluster, Tally, cluster, tally
+from tests.chaos_support import Cluster, CuttableProxy, Tally, cluster, tally
 from tests.support import eventually, read_sse
 
 TERMINAL = ("done", "error", "canceled")
@@ -280,3 +280,32 @@ async def test_sigkill_of_one_of_two_core_replicas(chaos: Cluster, database_url:
     # Each job's work ran to its end at least once; at most twice (a cut-off worker).
     work = chaos.finished_work()
     assert all(work[i] >= 1 for i in ids)
+
+
+async def test_a_worker_cut_off_from_core_for_a_while(chaos: Cluster, database_url: str) -> None:
+    _, url, grpc_addr = chaos.core("core-1")
+    await healthy(url)
+    host, port = grpc_addr.split(":")
+    proxy = CuttableProxy(host, int(port))
+    try:
+        chaos.worker("cut-off", await proxy.start())
+        ids = await submit(url, 8, 1.0)
+
+        async def busy() -> bool:
+            return await running_under(database_url, "cut-off") >= 1
+
+        await eventually(busy, within=30)
+        proxy.set_cut(True)
+        chaos.worker("connected", grpc_addr)
+
+        async def taken_over() -> bool:
+            return await running_under(database_url, "cut-off") == 0
+
+        await eventually(taken_over, within=30)  # its leases ran out; the other worker has them
+        proxy.set_cut(False)
+        await all_finished(database_url, ids)
+    finally:
+        await proxy.close()
+    t = await final_tally(database_url, ids)
+    assert_nothing_lost_or_doubled(t, ids)
+    assert t.lease_expired_attempts >= 1
