@@ -6,8 +6,17 @@ Shared by core and the MCP bridge (both HTTP servers of llm-mcp).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# (request path, message) -> the JSON body of the 413 answer.
+ErrorBody = Callable[[str, str], Any]
+
+
+def default_error_body(_path: str, message: str) -> Any:
+    return {"error": {"code": "payload_too_large", "message": message}}
 
 
 class BodyTooLarge(Exception):
@@ -15,9 +24,12 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, error_body: ErrorBody = default_error_body
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.error_body = error_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -25,7 +37,7 @@ class BodySizeLimit:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope["path"], send)
             return
         seen = 0
         started = False
@@ -48,17 +60,11 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(scope["path"], send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": f"request body is larger than {self.max_bytes} bytes",
-                }
-            }
-        ).encode()
+    async def _refuse(self, path: str, send: Send) -> None:
+        message = f"request body is larger than {self.max_bytes} bytes"
+        body = json.dumps(self.error_body(path, message)).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -29,9 +29,10 @@ class SubmitBody(BaseModel):
 
     kind: str = Field(min_length=1, max_length=100)
     payload: dict[str, Any] = Field(default_factory=dict)
-    priority: int = 0
+    # int32 on the wire to core (which applies the real bounds): larger is a 422 here.
+    priority: int = Field(0, ge=-(2**31), le=2**31 - 1)
     source: str | None = Field(None, max_length=200)
-    max_attempts: int | None = Field(None, ge=1)
+    max_attempts: int | None = Field(None, ge=1, le=2**31 - 1)
     deadline_at: datetime | None = None
     idempotency_key: str | None = Field(None, max_length=200)
 

@@ -21,6 +21,7 @@ from telegram.error import (
 from telegram.error import TelegramError as PtbError
 from telegram.request import HTTPXRequest
 
+from telemetry.log_redaction import hide_in_logs
 from telemetry.transport import FloodWait, Rejected, RouteUnavailable, TelegramError, classify
 
 
@@ -45,6 +46,7 @@ class BotApiTransport:
     name = "bot-api"
 
     def __init__(self, token: str, *, chat_id: str, base_url: str, timeout: float) -> None:
+        hide_in_logs(token)
         request = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout)
         self._request = request
         self._bot = telegram.Bot(token, base_url=base_url, request=request)

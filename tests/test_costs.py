@@ -98,6 +98,9 @@ async def test_bad_prices_are_refused(http: httpx.AsyncClient, db: asyncpg.Conne
         },
     )
     assert response.status_code == 422
+    price = {"provider": "openai", "model": "x", "input_per_1m": 1, "output_per_1m": 1}
+    twice = await http.put("/v1/costs/pricing", json={"prices": [price, price]})
+    assert twice.status_code == 422 and "priced twice" in twice.json()["error"]["message"]
     assert await db.fetchval("SELECT count(*) FROM model_pricing") == 0
 
 

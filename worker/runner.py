@@ -22,6 +22,7 @@ from proto.client import CoreClient, CoreClientError, CoreUnavailable, LeaseLost
 from worker.completer import Completer
 from worker.handlers.base import Handler, JobContext, JobFailed
 from worker.progress import ProgressBatcher
+from worker.redact import redact, secrets_of
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Worker:
         self.jobs_done = 0
         # Set once core knows this worker and its kinds (routing counts it as available).
         self.registered = asyncio.Event()
+        self._secrets = secrets_of(settings)
 
     @property
     def worker_id(self) -> str:
@@ -187,17 +189,19 @@ class Worker:
             )
             return
         except JobFailed as exc:
+            message = redact(str(exc), self._secrets)
             if exc.device_unreachable and job.device_id:
-                await self._mark_device_offline(job.device_id, str(exc), extra)
+                await self._mark_device_offline(job.device_id, message, extra)
             if job.kind.startswith("benchmark."):
-                await self._report_benchmark(job, context, None, error=str(exc))
+                await self._report_benchmark(job, context, None, error=message)
             await self._report_failure(
-                job, str(exc), retryable=exc.retryable, retry_after=exc.retry_after
+                job, message, retryable=exc.retryable, retry_after=exc.retry_after
             )
             return
         except Exception as exc:
-            log.exception("handler for %s raised", job.kind, extra=extra)
-            await self._report_failure(job, f"{type(exc).__name__}: {exc}")
+            message = redact(f"{type(exc).__name__}: {exc}", self._secrets)
+            log.error("handler for %s raised %s", job.kind, message, extra=extra)
+            await self._report_failure(job, message)
             return
         finally:
             beats.cancel()

@@ -6,7 +6,14 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from core.errors import InvalidInput
 
@@ -29,6 +36,17 @@ class Price(BaseModel):
 class PriceList(BaseModel):
     model_config = ConfigDict(extra="forbid")
     prices: list[Price] = Field(max_length=10_000)
+
+    @field_validator("prices")
+    @classmethod
+    def _one_price_per_model(cls, prices: list[Price]) -> list[Price]:
+        seen: set[tuple[str, str]] = set()
+        for price in prices:
+            key = (price.provider, price.model)
+            if key in seen:
+                raise ValueError(f"{price.provider}/{price.model} is priced twice")
+            seen.add(key)
+        return prices
 
 
 @dataclass(frozen=True)

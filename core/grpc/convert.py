@@ -31,6 +31,8 @@ def parse_json(name: str, value: str, *, default: Any = None, object_only: bool 
         parsed = json.loads(value)
     except ValueError as exc:
         raise InvalidInput(f"{name} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput(f"{name} is nested too deeply") from None
     if object_only and not isinstance(parsed, dict):
         raise InvalidInput(f"{name} must be a JSON object")
     return parsed

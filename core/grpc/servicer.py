@@ -28,7 +28,7 @@ from core.queue.schemas import (
     WorkerRegister,
 )
 from core.queue.service import QueueService
-from core.routing.schemas import LlmRequest
+from core.routing.schemas import BenchmarkReport, LlmRequest
 from core.routing.service import RoutingService
 from core.routing.store import BenchmarkRecord
 from proto import llm_pb2 as pb
@@ -328,26 +328,27 @@ class CoreServicer(pb_grpc.CoreServicer):
     async def ReportBenchmark(
         self, request: pb.ReportBenchmarkRequest, context: Any
     ) -> pb.ReportBenchmarkResponse:
+        report = BenchmarkReport(
+            job_id=request.job_id or None,
+            device_id=request.device_id or None,
+            provider=request.provider or "ollama",
+            model=request.model,
+            task_type=request.task_type,
+            tokens_in=request.tokens_in,
+            tokens_out=request.tokens_out,
+            latency_ms=request.latency_ms,
+            tps=request.tps,
+            ok=request.ok,
+            error=request.error or None,
+        )
         job_id = None
-        if request.job_id:
+        if report.job_id:
             try:
-                job_id = uuid.UUID(request.job_id)
+                job_id = uuid.UUID(report.job_id)
             except ValueError:
-                raise errors.InvalidInput(f"job_id {request.job_id!r} is not a job id") from None
+                raise errors.InvalidInput(f"job_id {report.job_id!r} is not a job id") from None
         await self._router().report_benchmark(
-            BenchmarkRecord(
-                job_id=job_id,
-                device_id=request.device_id or None,
-                provider=request.provider or "ollama",
-                model=request.model,
-                task_type=request.task_type,
-                tokens_in=request.tokens_in,
-                tokens_out=request.tokens_out,
-                latency_ms=request.latency_ms,
-                tps=request.tps,
-                ok=request.ok,
-                error=request.error or None,
-            )
+            BenchmarkRecord(**{**report.model_dump(), "job_id": job_id})
         )
         return pb.ReportBenchmarkResponse(ok=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -18,10 +18,27 @@ from core.http import (
     workers,
 )
 from core.http.errors import install_error_handlers
-from llm_mcp.body_limit import BodySizeLimit
+from llm_mcp.body_limit import BodySizeLimit, default_error_body
 
 if TYPE_CHECKING:
     from core.runtime import CoreRuntime
+
+
+def too_large_body(path: str, message: str) -> Any:
+    """A 413 in the format the caller's client parses: the drop-in APIs speak their
+    provider's error format, everything else ours."""
+    if path.startswith("/api/"):
+        return {"error": message}
+    if path in ("/v1/chat/completions", "/v1/embeddings"):
+        return {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "payload_too_large",
+            }
+        }
+    return default_error_body(path, message)
 
 
 def create_app(runtime: CoreRuntime) -> FastAPI:
@@ -43,5 +60,7 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(openai_compat.router)
     app.include_router(ollama_compat.router)
     app.include_router(costs.router)
-    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=runtime.settings.max_body_bytes, error_body=too_large_body
+    )
     return app

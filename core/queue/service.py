@@ -104,6 +104,28 @@ class QueueHooks(Protocol):
         ...
 
 
+def _submit_results(
+    new: Sequence[NewJob], inserted: list[Job], existing: dict[str, Job]
+) -> list[SubmitResult]:
+    """One result per submitted job; IdempotencyConflict when a key names a different job
+    (an earlier one, or another item of the same batch)."""
+    by_key = {j.idempotency_key: j for j in inserted if j.idempotency_key}
+    fresh = iter(j for j in inserted if not j.idempotency_key)
+    results: list[SubmitResult] = []
+    for n in new:
+        if n.idempotency_key is None:
+            results.append(SubmitResult(next(fresh), created=True))
+            continue
+        job = by_key.get(n.idempotency_key) or existing[n.idempotency_key]
+        if job.kind != n.kind or job.payload != n.payload:
+            raise IdempotencyConflict(
+                f"idempotency key {n.idempotency_key!r} was used for job {job.id} "
+                "with a different kind or payload"
+            )
+        results.append(SubmitResult(job, created=n.idempotency_key in by_key))
+    return results
+
+
 # How often a claim blocked only by busy devices looks again (a slot freed on another replica).
 DEVICE_RECHECK_SECONDS = 0.25
 
@@ -135,32 +157,17 @@ class QueueService:
         return await self.enqueue(new)
 
     async def enqueue(self, new: Sequence[NewJob]) -> list[SubmitResult]:
-        """Enqueues already admitted jobs (see submit)."""
-        inserted = await self._store.insert_jobs(new)
+        """Enqueues already admitted jobs (see submit); a conflict writes nothing."""
+        results: list[SubmitResult] = []
+
+        def settle(inserted: list[Job], existing: dict[str, Job]) -> None:
+            results.extend(_submit_results(new, inserted, existing))
+
+        inserted = await self._store.insert_jobs(new, settle=settle)
         for kind, count in Counter(j.kind for j in inserted).items():
             # This replica's claimers now; other replicas' through the NOTIFY.
             self._hub.claimers.wake(frozenset({kind}), count)
             metrics.JOBS_SUBMITTED.labels(kind).inc(count)
-        by_key = {j.idempotency_key: j for j in inserted if j.idempotency_key}
-        missing = [
-            n.idempotency_key for n in new if n.idempotency_key and n.idempotency_key not in by_key
-        ]
-        existing = await self._store.get_by_idempotency_keys(missing) if missing else {}
-        results: list[SubmitResult] = []
-        fresh = iter(j for j in inserted if not j.idempotency_key)
-        for n in new:
-            if n.idempotency_key is None:
-                results.append(SubmitResult(next(fresh), created=True))
-            elif n.idempotency_key in by_key:
-                results.append(SubmitResult(by_key[n.idempotency_key], created=True))
-            else:
-                job = existing[n.idempotency_key]
-                if job.kind != n.kind or job.payload != n.payload:
-                    raise IdempotencyConflict(
-                        f"idempotency key {n.idempotency_key!r} was used for job {job.id} "
-                        "with a different kind or payload"
-                    )
-                results.append(SubmitResult(job, created=False))
         return results
 
     async def get(self, job_id: str | uuid.UUID) -> Job:
@@ -197,7 +204,7 @@ class QueueService:
         if job is not None:
             return job
         job = await self.get(job_uuid)
-        if job.status == CANCELED or job.cancel_requested:
+        if job.status == CANCELED or (job.cancel_requested and not job.finished):
             return job
         raise JobFinished(f"job {job.id} already finished with status {job.status}")
 

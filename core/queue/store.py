@@ -6,9 +6,10 @@ driver errors are translated here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,32 +24,58 @@ Q = load_queries(Path(__file__).with_name("jobs.sql"))
 
 
 class JobStore(PoolStore):
-    async def insert_jobs(self, jobs: Sequence[NewJob]) -> list[Job]:
-        """Inserts jobs; ones whose idempotency key already exists are skipped (not returned)."""
+    async def insert_jobs(
+        self,
+        jobs: Sequence[NewJob],
+        *,
+        settle: Callable[[list[Job], dict[str, Job]], None] | None = None,
+    ) -> list[Job]:
+        """Inserts jobs; ones whose idempotency key already exists are skipped (not returned).
+
+        `settle(inserted, existing by key)` runs in the same transaction: whatever it raises
+        rolls the whole insert back, so a refused batch writes nothing.
+        """
         ids = [uuid.uuid4() for _ in jobs]
+        # Only an idempotency key can make `settle` refuse the batch; without one the single
+        # statement is atomic by itself and BEGIN/COMMIT would only add round trips.
+        atomic = any(j.idempotency_key for j in jobs)
         async with self._conn() as conn:
-            rows = await conn.fetch(
-                Q["job_insert_many"],
-                ids,
-                [j.kind for j in jobs],
-                [j.payload for j in jobs],
-                [j.priority for j in jobs],
-                [j.source for j in jobs],
-                [j.max_attempts for j in jobs],
-                [j.deadline_at for j in jobs],
-                [j.idempotency_key for j in jobs],
-                [j.run_after for j in jobs],
-                [j.provider for j in jobs],
-                [j.model for j in jobs],
-                [j.device_id for j in jobs],
-                # JSON text: asyncpg would read a list of lists as a 2-D array.
-                [
-                    json.dumps(list(j.device_candidates)) if j.device_candidates else None
-                    for j in jobs
-                ],
-            )
-        by_id = {r["id"]: Job.from_row(r) for r in rows}
-        return [by_id[i] for i in ids if i in by_id]
+            async with conn.transaction() if atomic else contextlib.nullcontext():
+                rows = await conn.fetch(
+                    Q["job_insert_many"],
+                    ids,
+                    [j.kind for j in jobs],
+                    [j.payload for j in jobs],
+                    [j.priority for j in jobs],
+                    [j.source for j in jobs],
+                    [j.max_attempts for j in jobs],
+                    [j.deadline_at for j in jobs],
+                    [j.idempotency_key for j in jobs],
+                    [j.run_after for j in jobs],
+                    [j.provider for j in jobs],
+                    [j.model for j in jobs],
+                    [j.device_id for j in jobs],
+                    # JSON text: asyncpg would read a list of lists as a 2-D array.
+                    [
+                        json.dumps(list(j.device_candidates)) if j.device_candidates else None
+                        for j in jobs
+                    ],
+                )
+                by_id = {r["id"]: Job.from_row(r) for r in rows}
+                inserted = [by_id[i] for i in ids if i in by_id]
+                if settle is not None:
+                    keys = {j.idempotency_key for j in inserted if j.idempotency_key}
+                    missing = [
+                        j.idempotency_key
+                        for j in jobs
+                        if j.idempotency_key and j.idempotency_key not in keys
+                    ]
+                    existing: dict[str, Job] = {}
+                    if missing:
+                        found = await conn.fetch(Q["job_get_by_idempotency_keys"], missing)
+                        existing = {r["idempotency_key"]: Job.from_row(r) for r in found}
+                    settle(inserted, existing)
+        return inserted
 
     async def get(self, job_id: uuid.UUID) -> Job | None:
         async with self._conn() as conn:

@@ -66,3 +66,19 @@ class BenchmarkRun(_Strict):
     runs: int = Field(1, ge=1, le=50)
     device_id: ShortText
     priority: int = Field(0, ge=-1000, le=1000)
+
+
+class BenchmarkReport(_Strict):
+    """A worker's benchmark figures (gRPC ReportBenchmark); bounded like every other input."""
+
+    job_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    device_id: ShortText | None = None
+    provider: ShortText = "ollama"
+    model: Annotated[str, StringConstraints(max_length=200)] = ""
+    task_type: Annotated[str, StringConstraints(max_length=50)] = ""
+    tokens_in: int = Field(0, ge=0, le=1_000_000_000)
+    tokens_out: int = Field(0, ge=0, le=1_000_000_000)
+    latency_ms: float = Field(0.0, ge=0, le=1e9, allow_inf_nan=False)
+    tps: float = Field(0.0, ge=0, le=1e9, allow_inf_nan=False)
+    ok: bool = True
+    error: Annotated[str, StringConstraints(max_length=10_000)] | None = None
