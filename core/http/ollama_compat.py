@@ -69,11 +69,7 @@ async def _ndjson(
 @router.post(
     "/generate",
     summary="Ollama-compatible generate (routed job)",
-    openapi_extra=doc.body(OllamaGenerate),
-    responses={
-        **ok(doc.OllamaAnswer),
-        **doc.compat_errors(doc.OllamaErrorResponse, *doc.BODY_ERRORS),
-    },
+    **doc.documented(OllamaGenerate, doc.OllamaAnswer, doc.OllamaErrorResponse),
 )
 @_ollama_errors
 async def generate(request: Request) -> Response:
@@ -112,11 +108,7 @@ async def generate(request: Request) -> Response:
 @router.post(
     "/chat",
     summary="Ollama-compatible chat (routed job)",
-    openapi_extra=doc.body(OllamaChat),
-    responses={
-        **ok(doc.OllamaAnswer),
-        **doc.compat_errors(doc.OllamaErrorResponse, *doc.BODY_ERRORS),
-    },
+    **doc.documented(OllamaChat, doc.OllamaAnswer, doc.OllamaErrorResponse),
 )
 @_ollama_errors
 async def chat(request: Request) -> Response:
@@ -163,11 +155,7 @@ async def _embed_job(request: Request, model: str, texts: str | list[str]) -> Jo
 @router.post(
     "/embed",
     summary="Ollama-compatible embed (routed job)",
-    openapi_extra=doc.body(OllamaEmbed),
-    responses={
-        **ok(doc.OllamaEmbedAnswer),
-        **doc.compat_errors(doc.OllamaErrorResponse, *doc.BODY_ERRORS),
-    },
+    **doc.documented(OllamaEmbed, doc.OllamaEmbedAnswer, doc.OllamaErrorResponse),
 )
 @_ollama_errors
 async def embed(request: Request) -> Response:
@@ -188,11 +176,7 @@ async def embed(request: Request) -> Response:
 @router.post(
     "/embeddings",
     summary="Ollama-compatible legacy embeddings (routed job)",
-    openapi_extra=doc.body(OllamaEmbeddings),
-    responses={
-        **ok(doc.OllamaEmbeddingAnswer),
-        **doc.compat_errors(doc.OllamaErrorResponse, *doc.BODY_ERRORS),
-    },
+    **doc.documented(OllamaEmbeddings, doc.OllamaEmbeddingAnswer, doc.OllamaErrorResponse),
 )
 @_ollama_errors
 async def embeddings(request: Request) -> Response:
@@ -204,7 +188,7 @@ async def embeddings(request: Request) -> Response:
 @router.get(
     "/tags",
     summary="The union of the fleet's models, as Ollama lists them",
-    responses={**ok(doc.OllamaTags), **doc.compat_errors(doc.OllamaErrorResponse, 401, 503)},
+    **doc.documented(None, doc.OllamaTags, doc.OllamaErrorResponse),
 )
 @_ollama_errors
 async def list_tags(request: Request) -> Response:

@@ -23,7 +23,6 @@ from core.compat.shape import chat_request, chat_shape, embed_request, embed_sha
 from core.errors import CoreError, InvalidInput, StoreUnavailable
 from core.http import openapi_compat as doc
 from core.http.auth import require_client
-from core.http.openapi import ok
 from core.queue.models import Job
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -76,11 +75,7 @@ def _headers(route: Any) -> dict[str, str]:
 @router.post(
     "/chat/completions",
     summary="OpenAI-compatible chat completion (routed job)",
-    openapi_extra=doc.body(ChatCompletionRequest),
-    responses={
-        **ok(doc.ChatCompletion),
-        **doc.compat_errors(doc.OpenAIErrorResponse, *doc.BODY_ERRORS),
-    },
+    **doc.documented(ChatCompletionRequest, doc.ChatCompletion, doc.OpenAIErrorResponse),
 )
 @_openai_errors
 async def chat_completions(request: Request) -> Response:
@@ -160,11 +155,7 @@ async def _token_chunks(
 @router.post(
     "/embeddings",
     summary="OpenAI-compatible embeddings (routed job on Ollama)",
-    openapi_extra=doc.body(EmbeddingRequest),
-    responses={
-        **ok(doc.EmbeddingList),
-        **doc.compat_errors(doc.OpenAIErrorResponse, *doc.BODY_ERRORS),
-    },
+    **doc.documented(EmbeddingRequest, doc.EmbeddingList, doc.OpenAIErrorResponse),
 )
 @_openai_errors
 async def create_embeddings(request: Request) -> Response:

@@ -63,6 +63,22 @@ def compat_errors(error_model: type[BaseModel], *statuses: int) -> dict[int | st
     return {s: {"model": error_model, "description": _WHEN[s]} for s in statuses}
 
 
+def documented(
+    request: type[BaseModel] | None, answer: type[BaseModel], error_model: type[BaseModel]
+) -> dict[str, Any]:
+    """The route keywords documenting a drop-in route: its body, answer and errors."""
+    statuses = BODY_ERRORS if request else (401, 503)
+    keywords: dict[str, Any] = {
+        "responses": {
+            200: {"model": answer, "description": answer.__doc__ or "OK"},
+            **compat_errors(error_model, *statuses),
+        }
+    }
+    if request:
+        keywords["openapi_extra"] = body(request)
+    return keywords
+
+
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
