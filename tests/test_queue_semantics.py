@@ -316,3 +316,21 @@ async def test_listing_filters_and_pages(http: httpx.AsyncClient) -> None:
     assert [j["id"] for j in rest["jobs"]] == ids[::-1][3:] and rest["next_cursor"] is None
     others = (await http.get("/v1/jobs", params={"kind": "other"})).json()["jobs"]
     assert [j["source"] for j in others] == ["b"]
+
+
+async def test_progress_only_from_the_worker_holding_the_lease(
+    http: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    job_id = await submit(http)
+    job = (await claim(http, "owner", ["echo"]))["job"]
+    body = {"job_id": job_id, "data": {"chunk": "hi"}}
+    mine = await http.post(
+        "/v1/workers/progress",
+        json={**body, "worker_id": "owner", "lease_token": job["lease_token"]},
+    )
+    assert mine.status_code == 200 and mine.json()["event_id"] > 0
+    for intruder in ({"worker_id": "other"}, {"worker_id": "other", "lease_token": None}):
+        refused = await http.post("/v1/workers/progress", json={**body, **intruder})
+        assert refused.status_code == 409, intruder
+    progress = "SELECT count(*) FROM job_events WHERE job_id = $1 AND type = 'progress'"
+    assert await sql_count(db, progress, job_id) == 1

@@ -313,7 +313,10 @@ SELECT * FROM job_events WHERE id BETWEEN $1 AND $2 AND job_id = ANY($3::uuid[])
 INSERT INTO job_events (job_id, type, data)
 SELECT id, 'progress', $3::jsonb
   FROM jobs
- WHERE id = $1 AND status = 'running' AND ($2::uuid IS NULL OR lease_token = $2)
+ WHERE id = $1
+   AND status = 'running'
+   AND worker_id = $4
+   AND ($2::uuid IS NULL OR lease_token = $2)
 RETURNING id;
 
 -- name: worker_upsert

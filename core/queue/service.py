@@ -399,7 +399,10 @@ class QueueService:
     async def add_progress(self, request: ProgressRequest) -> int:
         job_id = parse_job_id(request.job_id)
         event_id = await self._store.add_progress(
-            job_id=job_id, lease_token=parse_lease_token(request.lease_token), data=request.data
+            job_id=job_id,
+            worker_id=request.worker_id,
+            lease_token=parse_lease_token(request.lease_token),
+            data=request.data,
         )
         if event_id is None:
             raise await self._lease_error(job_id, request.worker_id)

@@ -212,10 +212,18 @@ class JobStore(PoolStore):
         return [JobEvent.from_row(r) for r in rows]
 
     async def add_progress(
-        self, *, job_id: uuid.UUID, lease_token: uuid.UUID | None, data: dict[str, Any]
+        self,
+        *,
+        job_id: uuid.UUID,
+        worker_id: str,
+        lease_token: uuid.UUID | None,
+        data: dict[str, Any],
     ) -> int | None:
+        """The new event's id; None when the job is not running under this worker's lease."""
         async with self._conn() as conn:
-            return await conn.fetchval(Q["job_event_insert_progress"], job_id, lease_token, data)
+            return await conn.fetchval(
+                Q["job_event_insert_progress"], job_id, lease_token, data, worker_id
+            )
 
     async def upsert_worker(self, worker: WorkerRegistration) -> None:
         async with self._conn() as conn:
