@@ -2,7 +2,7 @@
 
 Run against `llm-mcp up` (defaults: core http://127.0.0.1:8080, bridge http://127.0.0.1:3333):
 
-    .venv/bin/python bench/bridge_latency.py --n 200
+    .venv/bin/python -m bench.bridge_latency --n 200
 
 Prints median and p95 in milliseconds for: GET a job (core HTTP, bridge HTTP, MCP get_job in
 both protocol eras), POST a job (core, bridge), and an echo job's round trip through MCP

@@ -52,6 +52,7 @@ def core_process(database_url: str, **env: str) -> Iterator[Core]:
             "HTTP_PORT": str(http_port),
             "GRPC_PORT": str(grpc_port),
             "LOG_LEVEL": "WARNING",
+            "DISCOVERY_INTERVAL": "0",  # no tailnet here; nothing to discover
             **env,
         },
     )

@@ -1,7 +1,7 @@
 """How long one status snapshot (GET /v1/dashboard, gRPC GetStatus) takes on a big jobs table,
 and how long telemetry takes to render it.
 
-    .venv/bin/python bench/dashboard_snapshot.py [--jobs 200000] [--requests 100]
+    .venv/bin/python -m bench.dashboard_snapshot [--jobs 200000] [--requests 100]
 
 Uses DATABASE_URL when set (its tables get filled!), else a private throw-away Postgres.
 """

@@ -1,6 +1,6 @@
 """Queue throughput and latency: core + load processes against Postgres on this machine.
 
-    python bench/queue.py [--jobs 6000] [--database-url URL]
+    .venv/bin/python -m bench.queue_throughput [--jobs 6000] [--database-url URL]
 
 Prints:
   1. end-to-end echo jobs/s (submit -> done), one RPC per step;
@@ -21,9 +21,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
@@ -207,6 +204,7 @@ async def notify_cost(database_url: str, statements: int) -> tuple[float, float]
                     [None],
                     [None],
                     [None],
+                    [None],  # device_candidates
                 )
             rates.append(statements / (time.perf_counter() - started))
     finally:
