@@ -72,6 +72,23 @@ def core_process(database_url: str, **env: str) -> Iterator[Core]:
         proc.wait(timeout=30)
 
 
+def stack_env(dsn: str, *, http_port: int, grpc_port: int, ollama_url: str) -> dict[str, str]:
+    """Environment for a core and one 64-slot worker whose Ollama is `ollama_url`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "HTTP_PORT": str(http_port),
+        "GRPC_PORT": str(grpc_port),
+        "CORE_GRPC_ADDR": f"127.0.0.1:{grpc_port}",
+        "OLLAMA_BASE_URL": ollama_url,
+        "WORKER_CONCURRENCY": "64",
+        "WORKER_ID": "bench-worker",
+        "DB_POOL_SIZE": "20",
+        "LOG_LEVEL": "WARNING",
+        "DISCOVERY_INTERVAL": "0",
+    }
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:

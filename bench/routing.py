@@ -28,6 +28,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from bench.common import stack_env
 from llm_mcp.pgcluster import LocalPostgres, free_port
 
 FAKE_HOST = "127.0.0.2"
@@ -181,18 +182,7 @@ async def main() -> None:
             dsn = cluster.start()
         http_port, grpc_port, fake_port = free_port(), free_port(), free_port(FAKE_HOST)
         ollama = f"http://{FAKE_HOST}:{fake_port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": dsn,
-            "HTTP_PORT": str(http_port),
-            "GRPC_PORT": str(grpc_port),
-            "CORE_GRPC_ADDR": f"127.0.0.1:{grpc_port}",
-            "OLLAMA_BASE_URL": ollama,
-            "WORKER_CONCURRENCY": "64",
-            "WORKER_ID": "bench-worker",
-            "DB_POOL_SIZE": "20",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = stack_env(dsn, http_port=http_port, grpc_port=grpc_port, ollama_url=ollama)
         cli = [sys.executable, "-m", "llm_mcp"]
         core_url = f"http://127.0.0.1:{http_port}"
         with (

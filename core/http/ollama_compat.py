@@ -7,22 +7,21 @@ Streams are NDJSON as Ollama's (stream defaults to true); errors are Ollama's {"
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import ValidationError
 
 from core.compat import ollama_views as views
 from core.compat import openai_views
 from core.compat.jobs import Token, check_done
 from core.compat.schemas import OllamaChat, OllamaEmbed, OllamaEmbeddings, OllamaGenerate
 from core.compat.shape import chat_request, chat_shape, embed_request, embed_shape, generate_shape
-from core.errors import CoreError, StoreUnavailable
+from core.errors import CoreError
 from core.http import openapi_compat as doc
 from core.http.auth import require_client
-from core.http.openai_compat import compat_jobs, read_body
+from core.http.openai_compat import compat_jobs, provider_errors, read_body
 from core.http.openapi import ok
 from core.queue.models import Job
 
@@ -31,19 +30,8 @@ SOURCE = "ollama-compat"
 NDJSON = "application/x-ndjson"
 
 
-def _ollama_errors(
-    handler: Callable[[Request], Awaitable[Response]],
-) -> Callable[[Request], Awaitable[Response]]:
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except (CoreError, ValidationError, StoreUnavailable) as exc:
-            status, body = openai_views.error_for(exc)
-            return JSONResponse({"error": body["error"]["message"]}, status_code=status)
-
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
+# Ollama's clients read {"error": "message"}.
+_ollama_errors = provider_errors(lambda body: {"error": body["error"]["message"]})
 
 
 def _line(data: dict[str, Any]) -> bytes:

@@ -48,20 +48,31 @@ async def read_body(request: Request, model: type[M]) -> M:
     return model.model_validate(data)
 
 
-def _openai_errors(
-    handler: Callable[[Request], Awaitable[Response]],
-) -> Callable[[Request], Awaitable[Response]]:
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except (CoreError, ValidationError, StoreUnavailable) as exc:
-            status, body = views.error_for(exc)
-            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            return JSONResponse(body, status_code=status, headers=headers)
+Handler = Callable[[Request], Awaitable[Response]]
 
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
+
+def provider_errors(
+    reshape: Callable[[dict[str, Any]], Any] = lambda body: body,
+) -> Callable[[Handler], Handler]:
+    """Turns our errors into OpenAI's error answer, `reshape`d for another provider's clients."""
+
+    def decorate(handler: Handler) -> Handler:
+        async def wrapped(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (CoreError, ValidationError, StoreUnavailable) as exc:
+                status, body = views.error_for(exc)
+                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+                return JSONResponse(reshape(body), status_code=status, headers=headers)
+
+        wrapped.__name__ = handler.__name__
+        wrapped.__doc__ = handler.__doc__
+        return wrapped
+
+    return decorate
+
+
+_openai_errors = provider_errors()
 
 
 def _headers(route: Any) -> dict[str, str]:
