@@ -186,6 +186,28 @@ class LocalPostgres:
             )
         return self.dsn
 
+    def running_server(self) -> tuple[int, int] | None:
+        """(pid, port) of a postmaster that is alive on this data dir, from postmaster.pid;
+        None when there is none (no file, a stale file, or the pid now runs something else)."""
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return None
+        return (pid, port) if b"postgres" in cmdline else None
+
+    def adopt(self, port: int) -> str:
+        """Takes over a server already running on this data dir (left by an owner that was
+        killed); stop() then stops it. Returns its DSN."""
+        self.port = port
+        if os.geteuid() == 0:
+            self._user = _ensure_system_user()
+        return self.dsn
+
     def stop(self, *, mode: str = "fast") -> None:
         if (self.data_dir / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop", check=False)

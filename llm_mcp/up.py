@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from llm_mcp.instance_lock import DataDirBusy, Holder, InstanceLock
 from llm_mcp.pgcluster import LocalPostgres, free_port
 
 
@@ -123,6 +124,34 @@ def _telemetry_exited(sup: Supervisor, code: int, started_at: float, env: dict[s
     return time.monotonic()
 
 
+def _busy_message(exc: DataDirBusy, http_port: int) -> str:
+    lines = [f"llm-mcp: {exc}.", "  Stop that instance first, or choose another --data-dir."]
+    if exc.holder is not None:
+        lines.append(
+            "  To run a second instance on the same database, give it that Postgres and other "
+            f"ports:\n    DATABASE_URL={exc.holder.database_url} llm-mcp up "
+            f"--http-port {http_port + 1} --grpc-port … --bridge-port …"
+        )
+    return "\n".join(lines)
+
+
+def _embedded_postgres(data: Path, killed: Holder | None) -> tuple[LocalPostgres, str]:
+    """The data dir's Postgres, started; or, when the last owner was killed and left its
+    server running, that server taken over (we hold the lock, so nobody else uses it)."""
+    postgres = LocalPostgres(data / "postgres", port=free_port())
+    if killed is not None:
+        print(
+            f"llm-mcp: the last `llm-mcp up` on {data} (pid {killed.pid}) did not stop "
+            "cleanly; recovering",
+            flush=True,
+        )
+    if running := postgres.running_server():
+        pid, port = running
+        print(f"llm-mcp: taking over its Postgres (pid {pid}, port {port})", flush=True)
+        return postgres, postgres.adopt(port)
+    return postgres, postgres.start()
+
+
 def run_up(
     *,
     workers: int,
@@ -131,6 +160,45 @@ def run_up(
     grpc_port: int,
     data_dir: Path | None,
     bridge_port: int = 3333,
+) -> int:
+    """Runs everything until SIGINT/SIGTERM; returns the exit code. With no DATABASE_URL it
+    owns its data dir for its whole life: a second `up` on the same dir is refused at once."""
+    data = (data_dir or default_data_dir()).resolve()
+    lock: InstanceLock | None = None
+    killed: Holder | None = None
+    if not os.environ.get("DATABASE_URL"):
+        lock = InstanceLock(data)
+        try:
+            killed = lock.acquire()
+        except DataDirBusy as exc:
+            print(_busy_message(exc, http_port), file=sys.stderr)
+            return 2
+    try:
+        return _run(
+            workers=workers,
+            host=host,
+            http_port=http_port,
+            grpc_port=grpc_port,
+            bridge_port=bridge_port,
+            data=data,
+            lock=lock,
+            killed=killed,
+        )
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(
+    *,
+    workers: int,
+    host: str,
+    http_port: int,
+    grpc_port: int,
+    bridge_port: int,
+    data: Path,
+    lock: InstanceLock | None,
+    killed: Holder | None,
 ) -> int:
     for port, what, flag in (
         (http_port, "HTTP", "--http-port"),
@@ -152,20 +220,28 @@ def run_up(
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
 
+    # Only a Postgres this process started (or took over under the lock) is ever stopped.
     postgres: LocalPostgres | None = None
-    database_url = os.environ.get("DATABASE_URL")
-    data = (data_dir or default_data_dir()).resolve()
+    database_url = os.environ.get("DATABASE_URL", "")
+    http_url = f"http://{host}:{http_port}"
+    bridge_url = f"http://{host}:{bridge_port}"
     sup = Supervisor()
     code = 0
     try:
-        if not database_url:
-            postgres = LocalPostgres(data / "postgres", port=free_port())
-            database_url = postgres.start()
+        if lock is not None:
+            postgres, database_url = _embedded_postgres(data, killed)
+            lock.record(
+                Holder(os.getpid(), http_url, f"{host}:{grpc_port}", bridge_url, database_url)
+            )
             print(
                 f"llm-mcp: Postgres     {database_url}  (data in {postgres.data_dir})", flush=True
             )
         else:
-            print("llm-mcp: Postgres     DATABASE_URL from the environment", flush=True)
+            print(
+                "llm-mcp: Postgres     DATABASE_URL from the environment "
+                "(unset it to use the embedded one)",
+                flush=True,
+            )
         core_env = {
             "DATABASE_URL": database_url,
             "HTTP_HOST": host,
@@ -174,7 +250,6 @@ def run_up(
             "GRPC_PORT": str(grpc_port),
         }
         sup.spawn("core", ["core"], core_env)
-        http_url = f"http://{host}:{http_port}"
         _wait_healthy(f"{http_url}/health", sup)
         hostname = socket.gethostname()
         for i in range(1, workers + 1):
@@ -195,7 +270,6 @@ def run_up(
                 "MCP_PORT": str(bridge_port),
             },
         )
-        bridge_url = f"http://{host}:{bridge_port}"
         _wait_healthy(f"{bridge_url}/health", sup)
         telemetry = telemetry_configured()
         telemetry_env = {"CORE_GRPC_ADDR": f"{host}:{grpc_port}"}

@@ -2,69 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-import psutil
 
 from llm_mcp.pgcluster import free_port
-
-
-def _wait_for_line(proc: subprocess.Popen[str], needle: str, within: float) -> list[str]:
-    lines: list[str] = []
-    deadline = time.monotonic() + within
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
-        lines.append(line.rstrip())
-        if needle in line:
-            return lines
-    raise AssertionError(f"{needle!r} not printed; output:\n" + "\n".join(lines))
-
-
-def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if "postgres" in cmdline and str(data_dir) in cmdline:
-            found.append(proc)
-    return found
-
-
-def _start_up(data_dir: Path, http_port: int, grpc_port: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["PYTHONUNBUFFERED"] = "1"
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llm_mcp",
-            "up",
-            "--workers",
-            "2",
-            "--data-dir",
-            str(data_dir),
-            "--http-port",
-            str(http_port),
-            "--grpc-port",
-            str(grpc_port),
-            "--bridge-port",
-            str(free_port()),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+from tests.up_support import postgres_processes, run_echo_job, start_up, wait_for_line
 
 
 def _stop(proc: subprocess.Popen[str], data_dir: Path, sig: int = signal.SIGTERM) -> str:
@@ -72,15 +18,15 @@ def _stop(proc: subprocess.Popen[str], data_dir: Path, sig: int = signal.SIGTERM
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert "stopped." in out
-    assert not _postgres_processes(data_dir), "Postgres left running"
+    assert not postgres_processes(data_dir), "Postgres left running"
     return out
 
 
 def test_up_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> None:
     http_port, grpc_port = free_port(), free_port()
-    proc = _start_up(tmp_path, http_port, grpc_port)
+    proc = start_up(tmp_path, http_port, grpc_port)
     try:
-        lines = _wait_for_line(proc, "ready", within=90)
+        lines = wait_for_line(proc, "ready", within=90)
         printed = "\n".join(lines)
         base = f"http://127.0.0.1:{http_port}"
         # Every address a user needs is printed.
@@ -88,23 +34,18 @@ def test_up_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> 
             assert url in printed, url
         assert "postgresql://" in printed and f"data in {tmp_path / 'postgres'}" in printed
         assert httpx.get(f"{base}/health").json()["status"] == "ok"
-        job_id = httpx.post(f"{base}/v1/jobs", json={"kind": "echo", "payload": {"up": 1}}).json()[
-            "job_id"
-        ]
-        deadline = time.monotonic() + 30
-        while (job := httpx.get(f"{base}/v1/jobs/{job_id}").json())["status"] != "done":
-            assert time.monotonic() < deadline, job
-            time.sleep(0.05)
+        job = run_echo_job(base, {"up": 1})
+        job_id = job["id"]
         assert job["result"] == {"up": 1}
-        assert _postgres_processes(tmp_path), "the embedded Postgres should be running"
+        assert postgres_processes(tmp_path), "the embedded Postgres should be running"
     finally:
         _stop(proc, tmp_path)
     assert (tmp_path / "postgres" / "PG_VERSION").exists(), "data is kept for the next start"
 
     # The next start reuses the data directory: the job is still there. Ctrl-C stops it.
-    proc = _start_up(tmp_path, http_port, grpc_port)
+    proc = start_up(tmp_path, http_port, grpc_port)
     try:
-        printed = "\n".join(_wait_for_line(proc, "ready", within=90))
+        printed = "\n".join(wait_for_line(proc, "ready", within=90))
         assert f"data in {tmp_path / 'postgres'}" in printed
         again = httpx.get(f"http://127.0.0.1:{http_port}/v1/jobs/{job_id}").json()
         assert again["status"] == "done" and again["result"] == {"up": 1}
