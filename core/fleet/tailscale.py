@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -10,6 +9,7 @@ import shutil
 from datetime import datetime
 from typing import Any
 
+from core.child_process import CommandTimeout, run_command
 from core.fleet.models import TailnetNode
 
 _ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -93,23 +93,15 @@ async def read_status(binary: str, socket: str | None, *, limit_seconds: float) 
     socket is missing, the command fails or hangs, or its output is not JSON.
     """
     args = status_command(binary, socket)
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
     try:
-        async with asyncio.timeout(limit_seconds):
-            out, err = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
+        done = await run_command(args, limit_seconds=limit_seconds)
+    except CommandTimeout:
         raise TailscaleUnavailable(
             f"tailscale status did not answer within {limit_seconds}s"
         ) from None
-    if proc.returncode != 0:
-        detail = err.decode(errors="replace").strip()[:300] or f"exit code {proc.returncode}"
+    out, err = done.stdout, done.stderr
+    if done.returncode != 0:
+        detail = err.decode(errors="replace").strip()[:300] or f"exit code {done.returncode}"
         raise TailscaleUnavailable(f"tailscale status failed: {detail}")
     try:
         status = json.loads(out)
