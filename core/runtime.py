@@ -147,7 +147,7 @@ def _fleet_service(settings: CoreSettings, pool: asyncpg.Pool) -> FleetService:
         runs,
         DiscoveryConfig(
             tailscale_bin=settings.tailscale_bin,
-            tailscale_socket=settings.tailscale_socket or None,
+            tailscale_socket=settings.tailscale_socket_path,
             ports=parse_ports(settings.ollama_ports),
             probe_timeout=settings.discovery_probe_timeout,
             interval_seconds=settings.discovery_interval,

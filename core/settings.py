@@ -34,10 +34,15 @@ class CoreSettings(BaseSettings):
 
     # Discovery (core/fleet): tailnet devices and their Ollama models.
     tailscale_bin: str = "tailscale"
-    tailscale_socket: str = "/var/run/tailscale/tailscaled.sock"
+    # Empty = no --socket: the CLI's own default (/var/run/tailscale/tailscaled.sock on Linux).
+    tailscale_socket: str = ""
     ollama_ports: str = "11434"
     discovery_interval: float = Field(60.0, ge=0)
     discovery_probe_timeout: float = Field(2.0, gt=0, le=60)
+
+    @property
+    def tailscale_socket_path(self) -> str | None:
+        return self.tailscale_socket or None
 
     @field_validator("ollama_ports")
     @classmethod

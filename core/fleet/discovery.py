@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DiscoveryConfig:
     tailscale_bin: str = "tailscale"
-    tailscale_socket: str | None = "/var/run/tailscale/tailscaled.sock"
+    tailscale_socket: str | None = None  # None: the CLI's own default
     ports: tuple[int, ...] = (11434,)
     probe_timeout: float = 2.0
     interval_seconds: float = 60.0  # 0 = no background rounds
