@@ -44,6 +44,7 @@ from core.queue.service import QueueConfig, QueueService
 from core.queue.store import JobStore
 from core.routing.breaker_store import BreakerStore
 from core.routing.breaker_views import with_breakers
+from core.routing.concurrency_views import with_concurrency
 from core.routing.failover import BreakerConfig, Failover
 from core.routing.fleet import DefaultModels
 from core.routing.limits_loader import LimitsApplier, LimitsConfig
@@ -122,6 +123,9 @@ class CoreRuntime:
         )
         self.fleet = _fleet_service(settings, pool)
         self.fleet.device_view_extras.append(partial(with_breakers, self.breakers))
+        self.fleet.device_view_extras.append(
+            partial(with_concurrency, settings.device_max_concurrency)
+        )
         self.fleet.model_view_extras.append(partial(with_openai_models, self.routing))
         self.dashboard = DashboardService(
             DashboardStore(pool),

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from core.routing.limits import LimitsError
-from tests.fleet_setup import add_device
+from tests.fleet_setup import add_device, set_limits
 from tests.support import eventually, start_core
 
 
@@ -123,3 +123,49 @@ async def test_strict_mode_refuses_models_of_unknown_size(
                 },
             )
             assert answer.status_code == 201
+
+
+async def test_config_limits_are_replaced_on_restart_and_the_devices_view_shows_them(
+    database_url: str, db: asyncpg.Connection
+) -> None:
+    await add_device(db, "a.", "http://127.0.0.2:11434")
+    await add_device(db, "b.", "http://127.0.0.3:11434")
+    await add_device(db, "a.:11435", "http://127.0.0.2:11435")
+    await db.execute("UPDATE devices SET base_device_id = 'a.' WHERE id = 'a.:11435'")
+    await set_limits(db, "ops.", ram_gb=64)  # set by an operator, not by config
+
+    async def devices(core: object) -> dict[str, dict]:
+        async with httpx.AsyncClient(base_url=core.http_url) as http:  # type: ignore[attr-defined]
+            listed = (await http.get("/v1/devices")).json()["devices"]
+        return {d["id"]: d for d in listed}
+
+    config = json.dumps({"a.": {"ram_gb": 8, "max_concurrency": 2}})
+    async with start_core(
+        database_url, device_limits_json=config, device_max_concurrency=3
+    ) as core:
+        shown = await devices(core)
+        assert shown["a."]["limits"]["max_params_b"] == 5
+        assert shown["a."]["concurrency"] == {
+            "max": 2,
+            "from": "limits 'a.'",
+            "now": 2,
+            "running": 0,
+        }
+        # A port device is the same machine: its base device's limits, also for routing.
+        assert shown["a.:11435"]["concurrency"]["max"] == 2
+        assert shown["b."]["limits"] is None
+        assert shown["b."]["concurrency"]["max"] == 3
+        assert shown["b."]["concurrency"]["from"] == "DEVICE_MAX_CONCURRENCY"
+
+    # Restarted without the config: its limits are gone, the operator's stay.
+    async with start_core(database_url, device_max_concurrency=3) as core:
+        assert set(await limits_rows(db)) == {"ops."}
+        shown = await devices(core)
+        assert shown["a."]["limits"] is None and shown["a."]["concurrency"]["max"] == 3
+
+    # Another config: exactly that one, not the sum of both.
+    config = json.dumps({"b.": {"max_params_b": 3}})
+    async with start_core(database_url, device_limits_json=config):
+        rows = await limits_rows(db)
+        assert set(rows) == {"ops.", "b."} and rows["b."]["source"] == "config"
+        assert rows["ops."]["source"] == "manual"

@@ -17,7 +17,7 @@ SELECT dm.device_id, dm.size_bytes AS device_size_bytes, dm.seen_at, m.*
 
 -- name: device_limits_list
 SELECT device_id, ram_gb, vram_gb, max_params_b, max_size_gb, max_context_k, allow_models,
-       deny_models, source, updated_at
+       deny_models, max_concurrency, source, updated_at
   FROM device_limits;
 
 -- name: benchmark_list_latest_per_device_model

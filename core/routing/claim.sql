@@ -18,10 +18,10 @@ SELECT id, device_id, device_candidates
    FOR UPDATE SKIP LOCKED;
 
 -- name: device_list_slots
--- Every Ollama device: where to reach it, its limits (own row, else '*', as JSON) and how many
--- device-bound jobs ($1 kinds) run on it.
+-- Every Ollama device: where to reach it, its limits (own row, else its base device's, else
+-- '*', as JSON) and how many device-bound jobs ($1 kinds) run on it.
 SELECT d.id, d.online, d.ollama_addr, d.ollama_host,
-       to_jsonb(coalesce(own, star)) AS limits,
+       to_jsonb(coalesce(own, base, star)) AS limits,
        (SELECT count(*) FROM jobs j
          WHERE j.status = 'running' AND j.device_id = d.id AND j.kind = ANY($1::text[]))::int
            AS running,
@@ -30,6 +30,7 @@ SELECT d.id, d.online, d.ollama_addr, d.ollama_host,
             WHEN b.open_until > now() THEN 'open' ELSE 'half_open' END AS breaker
   FROM devices d
   LEFT JOIN device_limits own ON own.device_id = d.id
+  LEFT JOIN device_limits base ON base.device_id = d.base_device_id
   LEFT JOIN device_limits star ON star.device_id = '*'
   LEFT JOIN breakers b ON b.target = 'device:' || d.id
  WHERE d.ollama_addr IS NOT NULL;

@@ -32,7 +32,7 @@ def model_facts(fleet: Fleet, model: str, device: Device | None = None) -> Model
 def limit_violation(fleet: Fleet, device_id: str, model: str) -> str | None:
     device = fleet.device(device_id)
     return check_model(
-        fleet.limits.for_device(device_id),
+        fleet.limits.for_device(device_id, device.base_device_id if device else None),
         model_facts(fleet, model, device),
         strict=fleet.strict_limits,
     )

@@ -25,6 +25,7 @@ class Device:
     models: Mapping[str, ModelFacts] = field(default_factory=dict)
     running: int = 0
     ips: tuple[str, ...] = ()
+    base_device_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ SELECT
       WHERE w.last_seen_at > now() - make_interval(secs => $1)) AS kinds,
     (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'id', d.id, 'online', d.online, 'ollama_addr', d.ollama_addr,
-                'ollama_host', d.ollama_host, 'ips', d.ips,
+                'ollama_host', d.ollama_host, 'ips', d.ips, 'base_device_id', d.base_device_id,
                 'running', (SELECT count(*) FROM jobs j
                              WHERE j.status = 'running' AND j.device_id = d.id
                                AND j.kind = ANY($2::text[])))

@@ -61,9 +61,14 @@ class ModelFacts:
 class LimitsTable:
     by_device: Mapping[str, DeviceLimits] = field(default_factory=dict)
 
-    def for_device(self, device_id: str) -> DeviceLimits | None:
-        """The device's own entry, else the "*" entry, else None (no limits)."""
-        return self.by_device.get(device_id) or self.by_device.get(DEFAULT_KEY)
+    def for_device(self, device_id: str, base_device_id: str | None = None) -> DeviceLimits | None:
+        """The device's own entry, else its base device's (a port device is the same machine),
+        else the "*" entry, else None (no limits)."""
+        return (
+            self.by_device.get(device_id)
+            or (self.by_device.get(base_device_id) if base_device_id else None)
+            or self.by_device.get(DEFAULT_KEY)
+        )
 
 
 def auto_limits(memory_gb: float) -> tuple[float, float]:

@@ -52,13 +52,14 @@ class LimitsApplier:
         self.applied: dict[str, DeviceLimits] | None = None
 
     async def apply_at_startup(self) -> None:
-        """Raises LimitsError when the configured limits cannot be read."""
-        if not self.config.configured:
-            return
-        limits = read_limits(self.config)
+        """Makes the config-sourced limits exactly what config says now: none when nothing is
+        configured, so limits from an earlier start's config do not linger. Limits from other
+        sources stay. Raises LimitsError when the configured limits cannot be read."""
+        limits = read_limits(self.config) if self.config.configured else {}
         await self._store.replace_limits(limits, source=SOURCE)
         self.applied = limits
-        log.info("device limits applied for %d keys", len(limits))
+        if limits:
+            log.info("device limits applied for %d keys", len(limits))
 
     async def run_once(self) -> bool:
         """Re-reads and applies; False (logged, last good limits kept) when unreadable."""

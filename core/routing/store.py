@@ -89,6 +89,7 @@ class RoutingStore(PoolStore):
                 models=models.get(d["id"], {}),
                 running=d["running"],
                 ips=tuple(d["ips"] or ()),
+                base_device_id=d.get("base_device_id"),
             )
             for d in snap["devices"]
         )
