@@ -43,4 +43,9 @@ def setup_logging(service: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request at INFO (each provider call and probe); that is debugging
+    # detail, shown with LOG_LEVEL=DEBUG only.
+    quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(quiet)
     logging.getLogger(service).setLevel(level)

@@ -43,6 +43,8 @@ class Discovery:
         # Callers on this replica queue here, not in Postgres: waiting for the advisory lock
         # holds a pooled connection, and a burst of POST /v1/discovery/run must not drain it.
         self._local = asyncio.Lock()
+        # The tailnet error of the last round: a machine without Tailscale says so once.
+        self._last_error: str | None = None
 
     async def run_once(
         self, *, wait: bool = True, skip_within: float | None = None
@@ -108,8 +110,20 @@ class Discovery:
         except (TailscaleUnavailable, OSError) as exc:
             # Nothing is marked offline: not seeing the tailnet says nothing about the devices.
             summary.error = str(exc)
-            log.error("discovery: %s", exc)
+            repeated = summary.error == self._last_error
+            self._last_error = summary.error
+            # A new problem is a WARNING; the same one every round after is DEBUG, so a
+            # laptop without Tailscale does not log it every DISCOVERY_INTERVAL.
+            log.log(
+                logging.DEBUG if repeated else logging.WARNING,
+                "discovery: %s%s",
+                exc,
+                "" if repeated else " (repeats are logged at DEBUG)",
+            )
             return
+        if self._last_error is not None:
+            log.info("discovery: the tailnet answers again")
+            self._last_error = None
         nodes = parse_status(status)
         before = await self._devices.online_ids()
         await self._devices.record_nodes(nodes)
