@@ -18,6 +18,15 @@ from pydantic import ValidationError
 from llm_mcp.logs import setup_logging
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("llm-mcp")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _settings(cls: type[Any]) -> Any:
     """Builds a settings object; on bad config exits with a message naming the variable."""
     try:
@@ -207,6 +216,32 @@ def cmd_devices(args: argparse.Namespace) -> None:
     print(json.dumps(view, indent=2) if args.json else render_devices(view))
 
 
+def _client(args: argparse.Namespace) -> httpx.Client:
+    return httpx.Client(base_url=_core_url(args), headers=_headers(), timeout=30)
+
+
+def cmd_request(args: argparse.Namespace) -> None:
+    from llm_mcp.ask import ask, request_body
+
+    body = request_body(
+        args.prompt,
+        model=args.model,
+        provider=args.provider,
+        prefer_local=args.prefer_local,
+        force_cloud=args.force_cloud,
+    )
+    with _client(args) as http:
+        raise SystemExit(ask(http, body))
+
+
+def cmd_jobs(args: argparse.Namespace) -> None:
+    from llm_mcp.jobs_table import render_jobs
+
+    query = f"?limit={args.limit}" + (f"&status={args.status}" if args.status else "")
+    page = _get_json(args, "GET", f"/v1/jobs{query}")
+    print(json.dumps(page, indent=2, ensure_ascii=False) if args.json else render_jobs(page))
+
+
 def cmd_discover(args: argparse.Namespace) -> None:
     run = _get_json(args, "POST", "/v1/discovery/run")
     print(json.dumps(run["summary"], indent=2, ensure_ascii=False))
@@ -217,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-mcp", description="LLM job router for a fleet of Ollama machines and clouds."
     )
+    parser.add_argument("--version", action="version", version=f"llm-mcp {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="run core + workers locally (embedded Postgres by default)")
@@ -258,6 +294,26 @@ def build_parser() -> argparse.ArgumentParser:
     devices.add_argument("--json", action="store_true", help="the raw JSON of GET /v1/devices")
     devices.add_argument("--core-url", default=default_core)
     devices.set_defaults(func=cmd_devices)
+
+    request = sub.add_parser(
+        "request", help="route a prompt (POST /v1/llm/request) and print the answer as it streams"
+    )
+    request.add_argument("prompt")
+    request.add_argument("--model", help="model name (default: the provider's default)")
+    request.add_argument(
+        "--provider", default="auto", choices=("auto", "ollama", "openai", "openrouter")
+    )
+    request.add_argument("--prefer-local", action="store_true", help="Ollama when one can serve")
+    request.add_argument("--force-cloud", action="store_true", help="a cloud provider first")
+    request.add_argument("--core-url", default=default_core)
+    request.set_defaults(func=cmd_request)
+
+    jobs = sub.add_parser("jobs", help="list jobs, newest first")
+    jobs.add_argument("--status", choices=("queued", "running", "done", "error", "canceled"))
+    jobs.add_argument("--limit", type=int, default=20, help="how many (1-500, default 20)")
+    jobs.add_argument("--json", action="store_true", help="the raw JSON of GET /v1/jobs")
+    jobs.add_argument("--core-url", default=default_core)
+    jobs.set_defaults(func=cmd_jobs)
 
     discover = sub.add_parser("discover", help="run a discovery round now, print its summary")
     discover.add_argument("--core-url", default=default_core)

@@ -21,6 +21,7 @@ import httpx
 
 from llm_mcp.instance_lock import DataDirBusy, Holder, InstanceLock
 from llm_mcp.pgcluster import LocalPostgres, free_port
+from llm_mcp.provider_probe import provider_lines
 
 
 def default_data_dir() -> Path:
@@ -286,6 +287,8 @@ def _run(
         print(f"llm-mcp: MCP bridge   {bridge_url}  (MCP endpoint {bridge_url}/mcp)", flush=True)
         shown = "on" if telemetry else "off (Telegram not configured)"
         print(f"llm-mcp: telemetry    {shown}", flush=True)
+        for provider, answered in provider_lines():
+            print(f"llm-mcp: {provider:<12} {answered}", flush=True)
         print("llm-mcp: ready. Ctrl-C stops everything.", flush=True)
         while not stopping:
             if (exited := sup.first_exited()) and exited[0] == "telemetry":

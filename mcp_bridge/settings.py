@@ -76,8 +76,23 @@ class BridgeSettings(BaseSettings):
     def core_token(self) -> str | None:
         return self.api_token.get_secret_value() if self.api_token else None
 
+    def _own_loopback_name(self) -> str | None:
+        """MCP_HOST as a Host-header name when it is a loopback address beyond the usual
+        three (127.0.0.42, say): clients, and `llm-mcp up`'s own probe, send it."""
+        host = self.mcp_host
+        if not is_loopback(host) or host in ("127.0.0.1", "localhost", "::1", "[::1]"):
+            return None
+        return f"[{host.strip('[]')}]" if ":" in host else host
+
     def host_allow_list(self) -> list[str]:
-        return self.mcp_allowed_hosts or LOOPBACK_HOSTS
+        """MCP_ALLOWED_HOSTS, else the loopback names and the loopback address we listen on."""
+        if self.mcp_allowed_hosts:
+            return self.mcp_allowed_hosts
+        own = self._own_loopback_name()
+        return LOOPBACK_HOSTS + ([f"{own}:*", own] if own else [])
 
     def origin_allow_list(self) -> list[str]:
-        return self.mcp_allowed_origins or LOOPBACK_ORIGINS
+        if self.mcp_allowed_origins:
+            return self.mcp_allowed_origins
+        own = self._own_loopback_name()
+        return LOOPBACK_ORIGINS + ([f"http://{own}:*"] if own else [])

@@ -170,3 +170,43 @@ def test_devices_table() -> None:
     assert "online, no ollama" in lines[2]
     assert "offline (connection refused)" in lines[3]
     assert lines[-1] == "2 of 3 online"
+
+
+def test_devices_table_stays_a_table_with_long_offline_reasons() -> None:
+    reason = (
+        "ConnectError: [Errno 113] No route to host while connecting to "
+        "http://100.64.0.9:11434/api/generate\nafter 3 attempts " + "x" * 300
+    )
+    view = {
+        "devices": [
+            {
+                "id": "far.ts.net.",
+                "online": False,
+                "offline_reason": reason,
+                "ollama_addr": None,
+                "load": 0,
+                "models": [],
+            },
+            {
+                "id": "box.ts.net.",
+                "online": True,
+                "ollama_addr": "http://100.64.0.1:11434",
+                "load": 1,
+                "concurrency": {"max": 2},
+                "models": [{"name": "llama3.2:1b"}],
+            },
+        ],
+        "online": 1,
+        "total": 2,
+    }
+    lines = render_devices(view).splitlines()
+    table = lines[:3]
+    # Every row is one line, and the columns line up: MODELS starts at the same place.
+    words = ("MODELS", "-", "llama3.2:1b")
+    starts = {line.rindex(word) for line, word in zip(table, words, strict=True)}
+    assert len(starts) == 1 and all(len(line) < 140 for line in table)
+    assert "offline (ConnectError" in table[1] and "…" in table[1]
+    assert "1/2" in table[2], "LOAD shows running/max"
+    # The full reason is still there, below the table, on one line.
+    assert lines[3] == "1 of 2 online" and lines[4] == "why:"
+    assert lines[5].startswith("  far.ts.net.: ConnectError") and lines[5].endswith("x" * 300)

@@ -190,6 +190,15 @@ class Worker:
             return
         except JobFailed as exc:
             message = redact(str(exc), self._secrets)
+            if job.kind.startswith("ollama.") and not context.payload.get("ollama_addr"):
+                # No device: the job went to OLLAMA_BASE_URL, whose absence is the common
+                # surprise on a laptop; one line says so where the operator looks.
+                log.warning(
+                    "job failed on the default Ollama at %s (OLLAMA_BASE_URL): %s",
+                    self.settings.ollama_base_url,
+                    message,
+                    extra=extra,
+                )
             if exc.device_unreachable and job.device_id:
                 await self._mark_device_offline(job.device_id, message, extra)
             if job.kind.startswith("benchmark."):
