@@ -100,8 +100,12 @@ class FakeOllama(FakeServer):
                 Route("/api/embeddings", self.embeddings, methods=["POST"]),
                 Route("/api/embed", self.embed, methods=["POST"]),
                 Route("/api/tags", self.tags, methods=["GET"]),
+                Route("/api/version", self.version, methods=["GET"]),
             ]
         )
+
+    async def version(self, _request: Request) -> JSONResponse:
+        return JSONResponse({"version": "0.5.7"})
 
     def answer_text(self, prompt: str) -> str:
         text = f"echo: {prompt}"
@@ -244,7 +248,31 @@ class FakeOpenAI(FakeServer):
 
     def app(self) -> Starlette:
         return Starlette(
-            routes=[Route(f"{self.prefix}/chat/completions", self.chat, methods=["POST"])]
+            routes=[
+                Route(f"{self.prefix}/chat/completions", self.chat, methods=["POST"]),
+                Route(f"{self.prefix}/models", self.list_models, methods=["GET"]),
+            ]
+        )
+
+    def _refused(self, request: Request) -> JSONResponse | None:
+        if request.headers.get("authorization") == f"Bearer {self.api_key}":
+            return None
+        return JSONResponse(
+            {
+                "error": {
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                }
+            },
+            status_code=401,
+        )
+
+    async def list_models(self, request: Request) -> JSONResponse:
+        if refused := self._refused(request):
+            return refused
+        return JSONResponse(
+            {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model", "owned_by": "x"}]}
         )
 
     @property
@@ -272,17 +300,8 @@ class FakeOpenAI(FakeServer):
         return StreamingResponse(events(), media_type="text/event-stream")
 
     async def chat(self, request: Request) -> JSONResponse | StreamingResponse:
-        if request.headers.get("authorization") != f"Bearer {self.api_key}":
-            return JSONResponse(
-                {
-                    "error": {
-                        "message": "Incorrect API key provided",
-                        "type": "invalid_request_error",
-                        "code": "invalid_api_key",
-                    }
-                },
-                status_code=401,
-            )
+        if refused := self._refused(request):
+            return refused
         async with self._serving():
             body = await self._record(request)
             if isinstance(body, JSONResponse):
