@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -267,3 +270,21 @@ async def test_core_going_away_mid_wait_is_a_tool_error(database_url: str) -> No
     finally:
         if running:
             await starting.__aexit__(None, None, None)
+
+
+def _readme_stdio_server() -> dict[str, Any]:
+    root = Path(__file__).resolve().parent.parent
+    block = re.search(r'```json\n(\{"mcpServers".*?)```', (root / "README.md").read_text(), re.S)
+    assert block, "README shows the stdio config"
+    return json.loads(block.group(1))["mcpServers"]["llm-mcp"]
+
+
+async def test_the_readmes_stdio_config_starts_the_bridge(core: RunningCore) -> None:
+    server = _readme_stdio_server()
+    # The placeholder is the clone's path; the client runs with no PATH of ours.
+    command = server["command"].replace("/path/to/llm-mcp/.venv/bin/python", sys.executable)
+    assert command.startswith("/")
+    env = {**server["env"], "CORE_GRPC_ADDR": core.grpc_addr, "PATH": "/usr/bin:/bin"}
+    params = StdioServerParameters(command=command, args=server["args"], env=env)
+    async with Client(params) as client:
+        assert {t.name for t in (await client.list_tools()).tools} == TOOLS
