@@ -141,11 +141,15 @@ def _bridge_token(mp: pytest.MonkeyPatch, _tmp: Path) -> None:
 def _allowed_hosts(mp: pytest.MonkeyPatch, _tmp: Path) -> None:
     mp.setenv("MCP_ALLOWED_HOSTS", "")
     assert set(LOOPBACK_HOSTS) <= set(BridgeSettings().host_allow_list())
+    mp.setenv("MCP_HOST", "127.0.0.42")  # "and the loopback MCP_HOST itself"
+    assert "127.0.0.42:*" in BridgeSettings().host_allow_list()
 
 
 def _allowed_origins(mp: pytest.MonkeyPatch, _tmp: Path) -> None:
     mp.setenv("MCP_ALLOWED_ORIGINS", "")
     assert BridgeSettings().origin_allow_list() == LOOPBACK_ORIGINS
+    mp.setenv("MCP_HOST", "127.0.0.42")
+    assert BridgeSettings().origin_allow_list() == [*LOOPBACK_ORIGINS, "http://127.0.0.42:*"]
 
 
 def _data_dir(mp: pytest.MonkeyPatch, tmp: Path) -> None:
