@@ -66,9 +66,10 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def _ensure_system_user() -> pwd.struct_passwd:
+def _ensure_system_user() -> tuple[pwd.struct_passwd, bool]:
+    """The Postgres system user, and whether it was created now (no home, no login shell)."""
     try:
-        return pwd.getpwnam(PG_SYSTEM_USER)
+        return pwd.getpwnam(PG_SYSTEM_USER), False
     except KeyError:
         subprocess.run(
             [
@@ -82,15 +83,19 @@ def _ensure_system_user() -> pwd.struct_passwd:
             check=True,
             capture_output=True,
         )
-        return pwd.getpwnam(PG_SYSTEM_USER)
+        return pwd.getpwnam(PG_SYSTEM_USER), True
 
 
-def _allow_traversal(path: Path) -> None:
-    """Adds o+x (search, not listing) on every parent so the Postgres user can reach `path`."""
+def _allow_traversal(path: Path) -> list[Path]:
+    """Adds o+x (search, not listing) on `path` and each parent that lacks it, so the
+    Postgres user can reach `path`; returns the directories it changed (often none)."""
+    changed = []
     for parent in [path, *path.parents]:
         mode = parent.stat().st_mode
         if not mode & stat.S_IXOTH:
             parent.chmod(mode | stat.S_IXOTH)
+            changed.append(parent)
+    return changed
 
 
 class LocalPostgres:
@@ -110,6 +115,9 @@ class LocalPostgres:
         self.bin_dir = bin_dir or find_bin_dir(prefer_system=prefer_system)
         self.fsync = fsync
         self._user: pwd.struct_passwd | None = None
+        # What running as root changed on this machine, so `up` can say so.
+        self.created_user = False
+        self.widened: list[Path] = []
         self.log_file = self.data_dir.parent / f"{self.data_dir.name}.log"
 
     @property
@@ -137,13 +145,12 @@ class LocalPostgres:
         """Initialises the directory if needed, starts the server, returns its DSN."""
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
-            self._user = _ensure_system_user()
+            self._user, self.created_user = _ensure_system_user()
             self.data_dir.mkdir(mode=0o700, exist_ok=True)
             os.chown(self.data_dir, self._user.pw_uid, self._user.pw_gid)
             self.log_file.touch()
             os.chown(self.log_file, self._user.pw_uid, self._user.pw_gid)
-            _allow_traversal(self.data_dir.parent)
-            _allow_traversal(self.bin_dir)
+            self.widened = _allow_traversal(self.data_dir.parent) + _allow_traversal(self.bin_dir)
         if not (self.data_dir / "PG_VERSION").exists():
             result = self._run(
                 "initdb",
@@ -205,7 +212,7 @@ class LocalPostgres:
         killed); stop() then stops it. Returns its DSN."""
         self.port = port
         if os.geteuid() == 0:
-            self._user = _ensure_system_user()
+            self._user, self.created_user = _ensure_system_user()
         return self.dsn
 
     def stop(self, *, mode: str = "fast") -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from llm_mcp.instance_lock import DataDirBusy, Holder, InstanceLock
-from llm_mcp.pgcluster import LocalPostgres, free_port
+from llm_mcp.pgcluster import PG_SYSTEM_USER, LocalPostgres, free_port
 from llm_mcp.provider_probe import provider_lines
 
 
@@ -136,6 +136,17 @@ def _busy_message(exc: DataDirBusy, http_port: int) -> str:
     return "\n".join(lines)
 
 
+def _as_root_line(postgres: LocalPostgres) -> str | None:
+    """Postgres refuses to run as root; what `up` did about it, said rather than done quietly."""
+    if os.geteuid() != 0:
+        return None
+    user = f"system user {PG_SYSTEM_USER}" + (" (created now)" if postgres.created_user else "")
+    line = f"llm-mcp: as root       Postgres runs as {user}"
+    if postgres.widened:
+        line += "; o+x (search only) added to " + ", ".join(str(p) for p in postgres.widened)
+    return line
+
+
 def _embedded_postgres(data: Path, killed: Holder | None) -> tuple[LocalPostgres, str]:
     """The data dir's Postgres, started; or, when the last owner was killed and left its
     server running, that server taken over (we hold the lock, so nobody else uses it)."""
@@ -237,6 +248,8 @@ def _run(
             print(
                 f"llm-mcp: Postgres     {database_url}  (data in {postgres.data_dir})", flush=True
             )
+            if line := _as_root_line(postgres):
+                print(line, flush=True)
         else:
             print(
                 "llm-mcp: Postgres     DATABASE_URL from the environment "

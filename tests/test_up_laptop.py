@@ -5,13 +5,14 @@ knows its version."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
 
 import pytest
 
-from llm_mcp.pgcluster import free_port
+from llm_mcp.pgcluster import PG_SYSTEM_USER, free_port
 from tests.fake_llm import FakeOllama, FakeOpenAI, serving
 from tests.up_support import up_command, up_env
 
@@ -72,6 +73,8 @@ async def test_up_on_any_loopback_address_tells_the_truth_and_serves_the_cli(
             assert f"ollama       {ollama.url}: 1 models (llama3.2:1b)" in printed
             assert "openai       OPENAI_API_KEY refused (401)" in printed
             assert "openrouter   off (no OPENROUTER_API_KEY" in printed
+            if os.geteuid() == 0:
+                assert f"as root       Postgres runs as system user {PG_SYSTEM_USER}" in printed
 
             # `request` prints the answer as it streams: output comes while it still runs.
             request = await asyncio.create_subprocess_exec(
