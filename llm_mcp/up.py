@@ -20,8 +20,9 @@ from pathlib import Path
 import httpx
 
 from llm_mcp.instance_lock import DataDirBusy, Holder, InstanceLock
-from llm_mcp.pgcluster import PG_SYSTEM_USER, LocalPostgres, free_port
+from llm_mcp.pgcluster import LocalPostgres
 from llm_mcp.provider_probe import provider_lines
+from llm_mcp.up_database import as_root_line, busy_message, embedded_postgres
 
 
 def default_data_dir() -> Path:
@@ -125,45 +126,6 @@ def _telemetry_exited(sup: Supervisor, code: int, started_at: float, env: dict[s
     return time.monotonic()
 
 
-def _busy_message(exc: DataDirBusy, http_port: int) -> str:
-    lines = [f"llm-mcp: {exc}.", "  Stop that instance first, or choose another --data-dir."]
-    if exc.holder is not None:
-        lines.append(
-            "  To run a second instance on the same database, give it that Postgres and other "
-            f"ports:\n    DATABASE_URL={exc.holder.database_url} llm-mcp up "
-            f"--http-port {http_port + 1} --grpc-port … --bridge-port …"
-        )
-    return "\n".join(lines)
-
-
-def _as_root_line(postgres: LocalPostgres) -> str | None:
-    """Postgres refuses to run as root; what `up` did about it, said rather than done quietly."""
-    if os.geteuid() != 0:
-        return None
-    user = f"system user {PG_SYSTEM_USER}" + (" (created now)" if postgres.created_user else "")
-    line = f"llm-mcp: as root       Postgres runs as {user}"
-    if postgres.widened:
-        line += "; o+x (search only) added to " + ", ".join(str(p) for p in postgres.widened)
-    return line
-
-
-def _embedded_postgres(data: Path, killed: Holder | None) -> tuple[LocalPostgres, str]:
-    """The data dir's Postgres, started; or, when the last owner was killed and left its
-    server running, that server taken over (we hold the lock, so nobody else uses it)."""
-    postgres = LocalPostgres(data / "postgres", port=free_port())
-    if killed is not None:
-        print(
-            f"llm-mcp: the last `llm-mcp up` on {data} (pid {killed.pid}) did not stop "
-            "cleanly; recovering",
-            flush=True,
-        )
-    if running := postgres.running_server():
-        pid, port = running
-        print(f"llm-mcp: taking over its Postgres (pid {pid}, port {port})", flush=True)
-        return postgres, postgres.adopt(port)
-    return postgres, postgres.start()
-
-
 def run_up(
     *,
     workers: int,
@@ -183,7 +145,7 @@ def run_up(
         try:
             killed = lock.acquire()
         except DataDirBusy as exc:
-            print(_busy_message(exc, http_port), file=sys.stderr)
+            print(busy_message(exc, http_port), file=sys.stderr)
             return 2
     try:
         return _run(
@@ -241,14 +203,14 @@ def _run(
     code = 0
     try:
         if lock is not None:
-            postgres, database_url = _embedded_postgres(data, killed)
+            postgres, database_url = embedded_postgres(data, killed)
             lock.record(
                 Holder(os.getpid(), http_url, f"{host}:{grpc_port}", bridge_url, database_url)
             )
             print(
                 f"llm-mcp: Postgres     {database_url}  (data in {postgres.data_dir})", flush=True
             )
-            if line := _as_root_line(postgres):
+            if line := as_root_line(postgres):
                 print(line, flush=True)
         else:
             print(

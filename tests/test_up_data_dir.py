@@ -76,7 +76,7 @@ def test_second_up_on_the_same_dir_is_refused_and_the_first_keeps_working(
     try:
         printed = "\n".join(wait_for_line(again, "ready", within=90))
         assert f"(pid {first.pid}) did not stop cleanly" in printed
-        assert "taking over its Postgres" in printed
+        assert "taking over the Postgres left running there" in printed
         old = httpx.get(f"{base}/v1/jobs/{job['id']}").json()
         assert old["status"] == "done", "the data of the killed instance is all there"
     finally:
