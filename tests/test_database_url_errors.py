@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from core.db.pool import DatabaseUnreachable
 from llm_mcp.pgcluster import free_port
+from tests.support import start_core
 
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
@@ -45,6 +47,7 @@ def _no_network() -> list[str]:
     return ["unshare", "-n"]
 
 
+@pytest.mark.slow  # starts `llm-mcp core`: seconds of imports on a loaded machine
 def test_a_host_that_does_not_resolve_is_named_with_the_variable() -> None:
     url = _example_database_url()  # what sourcing .env.example for `llm-mcp up` gives
     result = _core(url, *_no_network())
@@ -55,11 +58,13 @@ def test_a_host_that_does_not_resolve_is_named_with_the_variable() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_a_port_nobody_listens_on_is_named_with_the_variable() -> None:
+async def test_a_port_nobody_listens_on_is_named_with_the_variable() -> None:
     port = free_port()
-    result = _core(f"postgresql://llm:secret@127.0.0.1:{port}/llm_mcp")
-    assert result.returncode == 1
-    assert f"DATABASE_URL: cannot connect: nothing accepts connections at 127.0.0.1:{port}" in (
-        result.stderr
+    with pytest.raises(DatabaseUnreachable) as caught:
+        async with start_core(f"postgresql://llm:secret@127.0.0.1:{port}/llm_mcp"):
+            pass
+    message = str(caught.value)
+    assert message.startswith(
+        f"DATABASE_URL: cannot connect: nothing accepts connections at 127.0.0.1:{port}"
     )
-    assert "secret" not in result.stderr and "Traceback" not in result.stderr
+    assert "`llm-mcp up` needs no DATABASE_URL" in message and "secret" not in message
