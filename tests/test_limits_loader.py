@@ -130,7 +130,7 @@ async def test_config_limits_are_replaced_on_restart_and_the_devices_view_shows_
 ) -> None:
     await add_device(db, "a.", "http://127.0.0.2:11434")
     await add_device(db, "b.", "http://127.0.0.3:11434")
-    await add_device(db, "a.:11435", "http://127.0.0.2:11435")
+    await add_device(db, "a.:11435", "http://127.0.0.2:11435", {"llama3.1:8b": 8.0})
     await db.execute("UPDATE devices SET base_device_id = 'a.' WHERE id = 'a.:11435'")
     await set_limits(db, "ops.", ram_gb=64)  # set by an operator, not by config
 
@@ -153,6 +153,16 @@ async def test_config_limits_are_replaced_on_restart_and_the_devices_view_shows_
         }
         # A port device is the same machine: its base device's limits, also for routing.
         assert shown["a.:11435"]["concurrency"]["max"] == 2
+        async with httpx.AsyncClient(base_url=core.http_url) as http:
+            refused = await http.post(
+                "/v1/jobs",
+                json={
+                    "kind": "ollama.generate",
+                    "device_id": "a.:11435",
+                    "payload": {"model": "llama3.1:8b"},
+                },
+            )
+        assert refused.status_code == 422 and "max_params_b=5" in refused.text
         assert shown["b."]["limits"] is None
         assert shown["b."]["concurrency"]["max"] == 3
         assert shown["b."]["concurrency"]["from"] == "DEVICE_MAX_CONCURRENCY"
