@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from core.errors import InvalidInput, NotFound
+from core.errors import DeviceNotFound, InvalidInput
 from core.fleet.catalog_store import CatalogStore
 from core.fleet.device_store import DeviceStore
 from core.fleet.discovery import Discovery
@@ -15,13 +15,6 @@ from core.fleet.schemas import DeviceOffline, memory_from_metrics
 from core.fleet.views import devices_view, discovery_run_view, models_view
 
 log = logging.getLogger(__name__)
-
-
-class DeviceNotFound(NotFound):
-    code = "device_not_found"
-
-    def __init__(self, device_id: str) -> None:
-        super().__init__(f"device {device_id!r} not found")
 
 
 ViewExtra = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]

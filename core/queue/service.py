@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from core.errors import IdempotencyConflict, InvalidInput, JobFinished, JobNotFound, LeaseLost
+from core.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    JobFinished,
+    JobNotFound,
+    LeaseLost,
+    echo,
+)
 from core.events.hub import RESYNC, EventHub
 from core.queue import metrics
 from core.queue.backoff import retry_delay
@@ -67,7 +74,7 @@ def parse_lease_token(value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise InvalidInput(f"lease_token {value!r} is not a lease token") from None
+        raise InvalidInput(f"lease_token {echo(value)!r} is not a lease token") from None
 
 
 def encode_cursor(job: Job) -> str:
@@ -414,8 +421,6 @@ class QueueService:
             return JobNotFound(job_id)
         metrics.LEASES_LOST.inc()
         if job.status == "running":
-            return LeaseLost(
-                f"job {job_id} is running under another lease (worker {job.worker_id}); "
-                f"worker {worker_id} must drop it"
-            )
-        return LeaseLost(f"job {job_id} is {job.status}; worker {worker_id} holds no lease on it")
+            # The holder is not named: a worker token must not learn who else runs jobs.
+            return LeaseLost(f"job {job_id} is running under another lease; drop it")
+        return LeaseLost(f"job {job_id} is {job.status}; this worker holds no lease on it")
