@@ -124,3 +124,12 @@ async def test_cancel_of_a_finished_job_reads_job_finished_everywhere(
     assert tool.is_error
     assert "[job_finished] " in tool.content[0].text, tool.content[0].text
     assert "lease" not in tool.content[0].text
+
+
+def test_the_error_table_in_the_docs_matches_the_contract() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "doc" / "errors.md").read_text()
+    for cls in CLASSES:
+        row = f"| `{cls.code}` | {cls.http_status} | `{cls.grpc_status.name}` |"
+        assert row in text, row
