@@ -90,6 +90,13 @@ class MalformedJson(InvalidInput):
     http_status = 400
 
 
+class InvalidEventId(InvalidInput):
+    """A Last-Event-ID that is not an event id (see `proto/event_ids.py`)."""
+
+    code = "invalid_last_event_id"
+    http_status = 400
+
+
 class UnsupportedMediaType(CoreError):
     """A JSON route got a body that does not say it is JSON (a browser's cross-site form)."""
 

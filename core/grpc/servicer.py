@@ -159,7 +159,7 @@ class CoreServicer(pb_grpc.CoreServicer):
     ) -> AsyncIterator[pb.JobEvent]:
         try:
             async for event in self._queue.follow(
-                request.job_id, last_event_id=max(request.last_event_id, 0)
+                request.job_id, last_event_id=request.last_event_id
             ):
                 if event is None:
                     continue

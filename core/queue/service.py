@@ -46,6 +46,7 @@ from core.queue.schemas import (
     WorkerRegister,
 )
 from core.queue.store import JobStore
+from proto.event_ids import check_event_id
 
 log = logging.getLogger(__name__)
 
@@ -221,20 +222,25 @@ class QueueService:
     async def follow(
         self, job_id: str | uuid.UUID, *, last_event_id: int = 0
     ) -> AsyncIterator[JobEvent | None]:
-        """The job's events after `last_event_id`, then live ones; ends after the terminal event.
+        """The job's events after `last_event_id`, then live ones; ends after the terminal event
+        (sent again when the resume is at or past it: `proto/event_ids.py` has the rule).
 
         Yields None when nothing happened for a while (a moment to send a keep-alive).
-        Raises JobNotFound before yielding anything for an unknown job.
+        Raises InvalidEventId or JobNotFound before yielding anything.
         """
+        check_event_id(last_event_id)
         job = await self.get(job_id)
         with self._hub.subscribe(job.id) as queue:
             last = last_event_id
             backlog = await self._store.events_after(job.id, last)
+            if not backlog and job.finished:
+                # A resume at or past the end: the terminal event again, so the stream ends.
+                backlog = [e for e in await self._store.events_after(job.id, 0) if e.terminal][-1:]
             while True:
                 for event in backlog:
-                    if event.id <= last:
+                    if event.id <= last and not event.terminal:
                         continue
-                    last = event.id
+                    last = max(last, event.id)
                     yield event
                     if event.terminal:
                         return
