@@ -51,14 +51,29 @@ async def submit_job(
     "/batch",
     status_code=201,
     summary="Enqueue several jobs in one transaction",
-    responses={**ok(JobsSubmitted, 201), **errors(*BODY_ERRORS)},
+    responses={**ok(JobsSubmitted, 201), **ok(JobsSubmitted), **errors(*BODY_ERRORS)},
 )
 async def submit_jobs(
-    body: Annotated[list[JobCreate], ...], request: Request, _auth: ClientAuth
+    body: Annotated[list[JobCreate], ...],
+    request: Request,
+    response: Response,
+    _auth: ClientAuth,
+    idempotency_key: Annotated[str | None, Header(max_length=190)] = None,
 ) -> dict[str, Any]:
+    """201 with the jobs; with an Idempotency-Key, job i gets the key `<key>:<i>` (unless it
+    names its own), so the same batch sent again answers 200 with the same jobs."""
     if not 1 <= len(body) <= MAX_BATCH:
         raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} jobs, not {len(body)}")
+    if idempotency_key:
+        body = [
+            job
+            if job.idempotency_key
+            else job.model_copy(update={"idempotency_key": f"{idempotency_key}:{i}"})
+            for i, job in enumerate(body)
+        ]
     results = await _queue(request).submit(body)
+    if not any(r.created for r in results):
+        response.status_code = 200
     return {
         "jobs": [
             {"job_id": str(r.job.id), "status": r.job.status, "created": r.created} for r in results

@@ -341,8 +341,10 @@ class QueueService:
         return status
 
     async def complete_many(self, requests: Sequence[CompleteRequest]) -> list[str | None]:
-        """One status per request, None where the lease was not held (that item changed nothing)."""
-        completions = [
+        """One status per request, None where the lease was not held (that item changed nothing).
+
+        A job named twice is completed once: its first item; later ones answer None."""
+        all_items = [
             Completion(
                 job_id=parse_job_id(r.job_id),
                 worker_id=r.worker_id,
@@ -352,6 +354,10 @@ class QueueService:
             )
             for r in requests
         ]
+        firsts: dict[uuid.UUID, int] = {}
+        for i, c in enumerate(all_items):
+            firsts.setdefault(c.job_id, i)
+        completions = [all_items[i] for i in firsts.values()]
         statuses = await self._store.complete_many(completions)
         for status in statuses.values():
             metrics.JOBS_FINISHED.labels(status).inc()
@@ -361,7 +367,10 @@ class QueueService:
                 await self._hooks.completed(completions, statuses)
             except Exception:
                 log.exception("recording finished jobs' figures failed")
-        return [statuses.get(c.job_id) for c in completions]
+        return [
+            statuses.get(c.job_id) if firsts[c.job_id] == i else None
+            for i, c in enumerate(all_items)
+        ]
 
     async def fail(self, request: FailRequest) -> FailResult:
         """Retry later (status queued) while retryable and attempts remain, else error."""
