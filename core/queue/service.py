@@ -151,6 +151,7 @@ class QueueService:
         self._hub = hub
         self._config = config or QueueConfig()
         self._hooks = hooks
+        self._kind_labels = metrics.KindLabels()
 
     # -- clients -----------------------------------------------------------------
 
@@ -175,7 +176,7 @@ class QueueService:
         for kind, count in Counter(j.kind for j in inserted).items():
             # This replica's claimers now; other replicas' through the NOTIFY.
             self._hub.claimers.wake(frozenset({kind}), count)
-            metrics.JOBS_SUBMITTED.labels(kind).inc(count)
+            metrics.JOBS_SUBMITTED.labels(self._kind_labels.label(kind)).inc(count)
         return results
 
     async def get(self, job_id: str | uuid.UUID) -> Job:
@@ -260,6 +261,7 @@ class QueueService:
 
     async def register_worker(self, request: WorkerRegister) -> None:
         await self._store.upsert_worker(WorkerRegistration(**request.model_dump()))
+        self._kind_labels.offer(request.kinds)
 
     async def live_workers(self, *, seen_within_seconds: float = 90.0) -> list[dict[str, Any]]:
         return await self._store.live_workers(seen_within_seconds=seen_within_seconds)
@@ -273,6 +275,7 @@ class QueueService:
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + request.wait_seconds
         kinds = frozenset(request.kinds)
+        self._kind_labels.offer(kinds)
         device_kinds = kinds & self._hooks.device_kinds if self._hooks else frozenset()
         while True:
             with self._hub.claimers.waiting(kinds) as woken:
@@ -288,7 +291,7 @@ class QueueService:
                         await asyncio.wait_for(woken.wait(), timeout)
                     continue
             for job in jobs:
-                metrics.JOBS_CLAIMED.labels(job.kind).inc()
+                metrics.JOBS_CLAIMED.labels(self._kind_labels.label(job.kind)).inc()
             if len(jobs) == request.max_jobs:
                 # There may be more: pass the wake-up on to the next waiting claimer.
                 self._hub.claimers.wake(kinds, 1)
