@@ -35,6 +35,7 @@ from core.fleet.discovery_store import DiscoveryStore
 from core.fleet.service import FleetService
 from core.fleet.targets import parse_ports
 from core.grpc.auth import BearerTokenInterceptor
+from core.grpc.decoding import DecodeErrorInterceptor
 from core.grpc.servicer import CoreServicer
 from core.http.app import create_app
 from core.http.auth import client_token, worker_token
@@ -173,7 +174,8 @@ async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
         interceptors=[
             BearerTokenInterceptor(
                 client_token=client_token(settings), worker_token=worker_token(settings)
-            )
+            ),
+            DecodeErrorInterceptor(),
         ],
         options=[
             ("grpc.max_receive_message_length", 16 * 1024 * 1024),

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import logging
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.fleet.targets import parse_ports
+from llm_mcp.listen import is_loopback
+
+log = logging.getLogger(__name__)
+
+OPEN_BIND_OPT_OUT = "INSECURE_NO_TOKENS_OFF_LOOPBACK"
 
 
 class CoreSettings(BaseSettings):
@@ -20,6 +28,57 @@ class CoreSettings(BaseSettings):
 
     api_token: SecretStr | None = None
     worker_token: SecretStr | None = None
+    # Web origins whose pages may call core from a browser (comma-separated; empty = none).
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # The opt-out: listen beyond loopback without tokens, for a network only trusted parties
+    # reach (compose's container network, whose ports are published on the host's loopback).
+    insecure_no_tokens_off_loopback: bool = False
+    # The host address compose publishes core's ports on; beyond loopback the opt-out is void.
+    publish_addr: str | None = None
+
+    @model_validator(mode="after")
+    def _open_only_with_tokens(self) -> CoreSettings:
+        exposed = [
+            f"{name}={host}"
+            for name, host in (("HTTP_HOST", self.http_host), ("GRPC_HOST", self.grpc_host))
+            if not is_loopback(host)
+        ]
+        missing = [
+            name
+            for name, value in (("API_TOKEN", self.api_token), ("WORKER_TOKEN", self.worker_token))
+            if not value
+        ]
+        if not exposed or not missing:
+            return self
+        published = self.publish_addr is None or is_loopback(self.publish_addr)
+        if self.insecure_no_tokens_off_loopback and published:
+            log.warning(
+                "%s=1: core listens on %s without %s; only trusted parties must reach it",
+                OPEN_BIND_OPT_OUT,
+                ", ".join(exposed),
+                " and ".join(missing),
+            )
+            return self
+        if not published:
+            raise ValueError(
+                f"PUBLISH_ADDR={self.publish_addr} publishes core beyond this host, so core "
+                f"needs {' and '.join(missing)} ({OPEN_BIND_OPT_OUT} covers loopback "
+                "publishing only)"
+            )
+        raise ValueError(
+            f"{' and '.join(exposed)} is not a loopback address, so core needs "
+            f"{' and '.join(missing)} before it listens there (anyone who reaches the port "
+            f"could run jobs and act as a worker); on a network only trusted parties reach, "
+            f"{OPEN_BIND_OPT_OUT}=1 lifts this"
+        )
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     db_pool_size: int = Field(10, ge=1, le=200)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+
+
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback IP (127.0.0.0/8, ::1); 0.0.0.0 and names are not."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def bind_listener(host: str, port: int, *, what: str) -> socket.socket:

@@ -15,6 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 
 from llm_mcp.body_limit import BodySizeLimit
+from llm_mcp.cross_site import CrossSiteGuard
 from llm_mcp.listen import bind_listener
 from mcp_bridge import http_api
 from mcp_bridge.errors import install_error_handlers
@@ -55,6 +56,8 @@ def create_app(settings: BridgeSettings, core: CoreClient) -> FastAPI:
     app.router.routes.extend(mcp_app.routes)
     # The same bound the SDK puts on /mcp; core then applies its own payload limit.
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    # JSON bodies only; Origin is BridgeGuard's (MCP_ALLOWED_ORIGINS).
+    app.add_middleware(CrossSiteGuard, allowed_origins=None)
     app.add_middleware(
         BridgeGuard,
         token=settings.bridge_token,

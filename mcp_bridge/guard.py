@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from llm_mcp.cross_site import origin_allowed
+
 log = logging.getLogger(__name__)
 
 # Open without a token, like core's /health, so load balancers and `llm-mcp up` can probe it.
@@ -25,20 +27,6 @@ def host_allowed(host: str | None, allowed: Sequence[str]) -> bool:
     for entry in allowed:
         if entry == host or entry == name or (entry.endswith(":*") and entry[:-2] == name):
             return True
-    return False
-
-
-def origin_allowed(origin: str | None, allowed: Sequence[str]) -> bool:
-    """No Origin (not a browser) passes; otherwise an exact entry or `scheme://name:*`."""
-    if not origin:
-        return True
-    for entry in allowed:
-        if entry == origin:
-            return True
-        if entry.endswith(":*"):
-            base = entry[:-2]
-            if origin == base or origin.startswith(base + ":"):
-                return True
     return False
 
 

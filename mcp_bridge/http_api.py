@@ -14,6 +14,7 @@ from sse_starlette import EventSourceResponse
 
 from mcp_bridge.views import event_view, job_view
 from proto.client import CoreClient, CoreClientError
+from proto.event_ids import parse_last_event_id
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +86,19 @@ async def get_job(job_id: str, request: Request) -> dict[str, Any]:
 async def stream_job(
     job_id: str,
     request: Request,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header(max_length=100)] = None,
 ) -> EventSourceResponse:
     """First a `job` frame (current state), then each event with its id; ends after the
-    terminal one. Resume with Last-Event-ID. If core goes away mid-stream the stream ends."""
+    terminal one. Resume with Last-Event-ID (as on core: a whole number, else 400; a resume
+    at or past the end gets the terminal event again). If core goes away the stream ends."""
     core = _core(request)
+    after = parse_last_event_id(last_event_id)  # 400 before the stream starts
     job = await core.get_job(job_id)  # 404/503 before the stream starts
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"event": "job", "data": json.dumps(job_view(job))}
         try:
-            async for event in core.stream_job(job.id, last_event_id=last_event_id or 0):
+            async for event in core.stream_job(job.id, last_event_id=after):
                 yield {
                     "id": str(event.id),
                     "event": event.type,

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
-
 from mcp_bridge.models import QueueStats
-from proto.client import CoreClient, CoreClientError
+from proto.client import CoreClient, NotImplementedByCore
 
 STATUSES = ("queued", "running", "done", "error", "canceled")
 # Listing stops here per status (finished jobs can be many until retention removes them).
@@ -32,9 +30,7 @@ async def count_jobs_by_status(core: CoreClient) -> QueueStats:
     """Raises CoreClientError when core cannot answer either way."""
     try:
         counts = counts_from_snapshot(await core.get_status())
-    except CoreClientError as exc:
-        if exc.code != grpc.StatusCode.UNIMPLEMENTED:
-            raise
+    except NotImplementedByCore:
         counts = None
     if counts is not None:
         return QueueStats(counts=counts, total=sum(counts.values()))

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-import grpc
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import ToolAnnotations
@@ -31,7 +30,14 @@ from mcp_bridge.models import (
 )
 from mcp_bridge.stats import count_jobs_by_status
 from mcp_bridge.views import job_view
-from proto.client import CoreClient, CoreClientError, CoreUnavailable, NotFound
+from proto.client import (
+    CoreClient,
+    CoreClientError,
+    CoreUnavailable,
+    InvalidInput,
+    NotFound,
+    NotImplementedByCore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +54,18 @@ Timeout = Annotated[float, Field(ge=0, le=3600, description="Seconds to wait at 
 
 
 def tool_error(exc: CoreClientError, core_addr: str, what: str) -> ToolError:
-    """A CoreClientError as the message an agent reads."""
+    """The error as the message an agent reads; it starts with the error's stable code."""
     if isinstance(exc, CoreUnavailable):
-        return ToolError(f"core is unavailable at {core_addr} ({exc.message}); try again later")
-    if isinstance(exc, NotFound):
-        return ToolError(f"not found: {exc.message}")
-    if exc.code == grpc.StatusCode.UNIMPLEMENTED:
-        return ToolError(f"{what} is not available: core does not implement it yet")
-    if exc.code == grpc.StatusCode.INVALID_ARGUMENT:
-        return ToolError(f"invalid input: {exc.message}")
-    return ToolError(f"{what} failed: {exc.message}")
+        text = f"core is unavailable at {core_addr} ({exc.message}); try again later"
+    elif isinstance(exc, NotFound):
+        text = f"not found: {exc.message}"
+    elif isinstance(exc, NotImplementedByCore):
+        text = f"{what} is not available: core does not implement it yet"
+    elif isinstance(exc, InvalidInput):
+        text = f"invalid input: {exc.message}"
+    else:
+        text = f"{what} failed: {exc.message}"
+    return ToolError(f"[{exc.code}] {text}")
 
 
 def _registrar(server: MCPServer) -> Callable[..., Callable[[F], F]]:

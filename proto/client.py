@@ -1,6 +1,7 @@
 """The typed async client for core's gRPC API, shared by worker, MCP bridge, telemetry and CLI.
 
-Errors arrive as CoreClientError subclasses, translated from gRPC status codes here only.
+Errors arrive as the classes of the error contract (`proto/errors.py`): core's own class, read
+from the code in the call's trailers, translated here only.
 """
 
 from __future__ import annotations
@@ -13,53 +14,55 @@ import grpc
 
 from proto import llm_pb2 as pb
 from proto import llm_pb2_grpc as pb_grpc
+from proto.errors import (
+    ERROR_CODE_KEY,
+    Conflict,
+    CoreError,
+    CoreUnavailable,
+    InvalidInput,
+    JobFinished,
+    LeaseLost,
+    NotFound,
+    NotImplementedByCore,
+    Unauthorized,
+    class_for_code,
+    class_for_grpc_status,
+)
+
+__all__ = [
+    "Conflict",
+    "CoreClient",
+    "CoreClientError",
+    "CoreError",
+    "CoreUnavailable",
+    "InvalidInput",
+    "InvalidRequest",
+    "JobFinished",
+    "LeaseLost",
+    "NotFound",
+    "NotImplementedByCore",
+    "Unauthenticated",
+    "Unauthorized",
+    "to_json",
+    "translate",
+]
 
 
-class CoreClientError(Exception):
-    def __init__(self, message: str, code: grpc.StatusCode | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+# Any error core answered with, or a failure to reach it: the classes of the error contract.
+CoreClientError = CoreError
+# Older names, kept for callers written before the contract.
+InvalidRequest = InvalidInput
+Unauthenticated = Unauthorized
 
 
-class CoreUnavailable(CoreClientError):
-    """Core could not be reached (or did not answer in time)."""
-
-
-class NotFound(CoreClientError):
-    pass
-
-
-class LeaseLost(CoreClientError):
-    """The worker no longer holds the job's lease: drop the job."""
-
-
-class InvalidRequest(CoreClientError):
-    pass
-
-
-class Conflict(CoreClientError):
-    pass
-
-
-class Unauthenticated(CoreClientError):
-    pass
-
-
-_ERRORS: dict[grpc.StatusCode, type[CoreClientError]] = {
-    grpc.StatusCode.UNAVAILABLE: CoreUnavailable,
-    grpc.StatusCode.DEADLINE_EXCEEDED: CoreUnavailable,
-    grpc.StatusCode.NOT_FOUND: NotFound,
-    grpc.StatusCode.FAILED_PRECONDITION: LeaseLost,
-    grpc.StatusCode.INVALID_ARGUMENT: InvalidRequest,
-    grpc.StatusCode.ALREADY_EXISTS: Conflict,
-    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
-}
-
-
-def translate(exc: grpc.aio.AioRpcError) -> CoreClientError:
-    cls = _ERRORS.get(exc.code(), CoreClientError)
-    return cls(exc.details() or exc.code().name, exc.code())
+def translate(exc: grpc.aio.AioRpcError) -> CoreError:
+    """The error class core raised (its code is in the trailers), else what the status means."""
+    trailers = exc.trailing_metadata() or ()
+    code = next((value for key, value in trailers if key == ERROR_CODE_KEY), None)
+    cls = class_for_code(code) if isinstance(code, str) else None
+    if cls is None:
+        cls = class_for_grpc_status(exc.code())
+    return cls.received(exc.details() or exc.code().name)
 
 
 def to_json(value: Any) -> str:

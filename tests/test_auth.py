@@ -26,10 +26,13 @@ async def test_http_requires_the_client_token_but_health_stays_open(guarded: Run
             assert response.status_code == 401
             assert response.json()["error"]["code"] == "unauthorized"
             assert response.headers["www-authenticate"] == "Bearer"
-        ok = await http.post(
-            "/v1/jobs", json={"kind": "echo"}, headers={"authorization": "Bearer client-secret"}
-        )
-        assert ok.status_code == 201
+        for scheme in ("Bearer", "bearer", "BEARER"):
+            ok = await http.post(
+                "/v1/jobs",
+                json={"kind": "echo"},
+                headers={"authorization": f"{scheme} client-secret"},
+            )
+            assert ok.status_code == 201, scheme
 
 
 async def test_worker_endpoints_take_only_the_worker_token(guarded: RunningCore) -> None:

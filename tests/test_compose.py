@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from core.runtime import RunningCore
+from core.settings import CoreSettings
 from llm_mcp.healthcheck import health_url
 from llm_mcp.pgcluster import free_port
 
@@ -165,6 +167,22 @@ def test_bridge_is_guarded_off_loopback(config: dict[str, Any]) -> None:
     # The settings compose gives it pass the bridge's own off-loopback check.
     settings = BridgeSettings(**{k.lower(): v for k, v in env.items() if k.startswith("MCP_")})
     assert settings.bridge_token and "llmmcp:*" in settings.host_allow_list()
+
+
+@pytest.mark.slow
+def test_compose_core_starts_with_defaults_and_not_when_published_widely(
+    docker_compose: str, tmp_path: Path
+) -> None:
+    def core_env(env: str) -> dict[str, str]:
+        config = compose_config(docker_compose, tmp_path, env=env)
+        merged = config["services"]["llmcore"]["environment"]
+        return {k.lower(): v for k, v in merged.items() if v is not None}
+
+    assert CoreSettings(**core_env(""))  # `docker compose up` with .env.example as it is
+    with pytest.raises(ValidationError, match=r"PUBLISH_ADDR=0\.0\.0\.0"):
+        CoreSettings(**core_env("PUBLISH_ADDR=0.0.0.0\n"))
+    tokens = "PUBLISH_ADDR=0.0.0.0\nAPI_TOKEN=client-secret\nWORKER_TOKEN=worker-secret\n"
+    assert CoreSettings(**core_env(tokens))
 
 
 def test_dockerfile_is_one_slim_non_root_image() -> None:

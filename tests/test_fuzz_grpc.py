@@ -179,3 +179,58 @@ async def test_deep_json_and_oversized_benchmark_fields_are_invalid_argument(
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert await db.fetchval("SELECT count(*) FROM jobs") == 0
     assert await db.fetchval("SELECT count(*) FROM benchmarks") == 0
+
+
+async def test_undecodable_requests_to_every_method_are_invalid_argument(
+    grpc_client: CoreClient, db: asyncpg.Connection
+) -> None:
+    """Bytes that are no protobuf message, or carry invalid UTF-8 in a string field, answered
+    UNKNOWN; now every method says INVALID_ARGUMENT with our code, and writes nothing."""
+    service = llm_pb2.DESCRIPTOR.services_by_name["Core"]
+    channel = grpc_client._channel
+    problems = []
+    for method in service.methods:
+        string_field = next(
+            (f for f in method.input_type.fields if f.type == FieldDescriptor.TYPE_STRING), None
+        )
+        raws = [b"\xff\xff\xff\xff"]
+        if string_field is not None:
+            # field key (number << 3 | length-delimited), length 2, invalid UTF-8
+            raws.append(bytes([string_field.number << 3 | 2, 2, 0xFF, 0xFE]))
+        factory = channel.unary_stream if method.server_streaming else channel.unary_unary
+        call_of = factory(f"/{service.full_name}/{method.name}")
+        for raw in raws:
+            try:
+                call = call_of(raw, timeout=10)
+                if method.server_streaming:
+                    async for _ in call:
+                        pass
+                else:
+                    await call
+                problems.append(f"{method.name} {raw!r}: OK")
+            except grpc.aio.AioRpcError as exc:
+                trailers = dict(exc.trailing_metadata() or ())
+                if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                    problems.append(f"{method.name} {raw!r}: {exc.code().name}")
+                elif trailers.get("llm-mcp-error-code") != "invalid_input":
+                    problems.append(f"{method.name} {raw!r}: no error code")
+    assert not problems, problems
+    assert await db.fetchval("SELECT count(*) FROM jobs") == 0
+
+
+async def test_stream_job_last_event_id_extremes(grpc_client: CoreClient) -> None:
+    """int64 extremes: negatives are refused up front, the largest id on a finished job ends
+    the stream with its terminal event, an unknown job is NOT_FOUND."""
+    from proto import errors
+
+    submitted = await grpc_client.submit_job("echo", {})
+    await grpc_client.cancel_job(submitted.job_id)
+    for bad in (-1, -(2**63)):
+        with pytest.raises(errors.InvalidEventId):
+            async for _ in grpc_client.stream_job(submitted.job_id, last_event_id=bad):
+                pass
+    events = [e async for e in grpc_client.stream_job(submitted.job_id, last_event_id=2**63 - 1)]
+    assert [e.type for e in events] == ["canceled"]
+    with pytest.raises(errors.JobNotFound):
+        async for _ in grpc_client.stream_job(UNKNOWN_ID, last_event_id=2**63 - 1):
+            pass

@@ -211,3 +211,66 @@ async def test_the_bridge_refuses_numbers_too_big_for_the_wire(
         answer = await http.post("/submit", json={"kind": "echo", "priority": 5000})
         assert answer.status_code == 422
     assert await db.fetchval("SELECT count(*) FROM jobs") == 0
+
+
+DEEP = b'{"model": "m", "kind": "echo", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+
+
+def _post_paths(schema: dict[str, Any]) -> list[str]:
+    return sorted(
+        path.replace("{job_id}", "4b0b7b6e-2b0a-4c55-9d0e-000000000000").replace("{id}", "x")
+        for path, methods in schema["paths"].items()
+        if "post" in methods
+    )
+
+
+async def test_the_sweep_input_classes_on_every_post_route(
+    core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """Deep nesting, a text/plain body and a foreign Origin on every POST of core and of the
+    bridge: never a 5xx, always the route's error format, and nothing written."""
+    counts = await db.fetchrow(COUNT_SQL)
+    problems: list[str] = []
+    async with start_bridge(core.grpc_addr) as bridge:
+        for base in (core.http_url, bridge.url):
+            schema = (await http.get(f"{base}/openapi.json")).json()
+            paths = [p for p in _post_paths(schema) if p != "/mcp"]
+            assert len(paths) > (10 if base == core.http_url else 0)
+            for path in paths:
+                for headers, body, expected in (
+                    ({"content-type": "application/json"}, DEEP, None),
+                    ({"content-type": "text/plain"}, b'{"kind": "echo"}', 415),
+                    (
+                        {"content-type": "application/json", "origin": "https://evil.example"},
+                        b'{"kind": "echo"}',
+                        403,
+                    ),
+                ):
+                    answer = await http.post(f"{base}{path}", content=body, headers=headers)
+                    where = f"{path} {headers} -> {answer.status_code}"
+                    if answer.status_code >= 500 and "no_route" not in answer.text:
+                        problems.append(where)
+                    elif expected is not None and answer.status_code != expected:
+                        problems.append(f"{where}, expected {expected}")
+                    elif answer.status_code >= 400 and not error_format_ok(path, answer.json()):
+                        problems.append(f"{where}: not the route's error format")
+    assert not problems, "\n".join(problems[:30])
+    # POST /v1/discovery/run takes no body: it runs (and records) a round whatever is sent.
+    assert tuple(await db.fetchrow(COUNT_SQL))[:-1] == tuple(counts)[:-1]
+
+
+async def test_made_up_kinds_never_become_metric_labels(
+    core: RunningCore, http: httpx.AsyncClient
+) -> None:
+    import random
+    import string
+
+    rng = random.Random(14)
+    alphabet = string.ascii_letters + string.digits + "_.:-"
+    sample = {"".join(rng.choices(alphabet, k=rng.randint(1, 100))) for _ in range(60)}
+    before = len((await http.get("/metrics")).content)
+    answer = await http.post("/v1/jobs/batch", json=[{"kind": k} for k in sample])
+    assert answer.status_code == 201
+    text = (await http.get("/metrics")).text
+    assert not [k for k in sample if f'kind="{k}"' in text]
+    assert len(text) - before < 2_000

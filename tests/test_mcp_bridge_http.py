@@ -99,7 +99,7 @@ async def test_core_errors_map_to_http_status(core: RunningCore) -> None:
         missing = await http.get(f"/jobs/{UNKNOWN_JOB}")
         assert missing.status_code == 404
         assert missing.json()["error"] == {
-            "code": "not_found",
+            "code": "job_not_found",
             "message": f"job {UNKNOWN_JOB} not found",
         }
         stream = await http.get(f"/jobs/{UNKNOWN_JOB}/stream")
@@ -107,7 +107,7 @@ async def test_core_errors_map_to_http_status(core: RunningCore) -> None:
 
         bad_kind = await http.post("/submit", json={"kind": "no spaces allowed"})
         assert bad_kind.status_code == 422
-        assert bad_kind.json()["error"]["code"] == "invalid_input"
+        assert bad_kind.json()["error"]["code"] == "validation_failed"
         assert "kind" in bad_kind.json()["error"]["message"]
 
         too_high = await http.post("/submit", json={"kind": "echo", "priority": 5000})
@@ -187,5 +187,5 @@ async def test_bridge_sends_api_token_to_core(database_url: str) -> None:
             assert health["status"] == "degraded"
             refused = await http.post("/submit", json={"kind": "echo"})
             assert refused.status_code == 502
-            assert refused.json()["error"]["code"] == "core_refused_bridge"
+            assert refused.json()["error"]["code"] == "unauthorized"
             assert "API_TOKEN" in refused.json()["error"]["message"]

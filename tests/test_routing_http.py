@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from proto import llm_pb2 as pb
-from proto.client import CoreClient, CoreUnavailable, InvalidRequest
+from proto.client import CoreClient, InvalidRequest
+from proto.errors import NoRoute
 from tests.fleet_setup import add_device, set_limits, set_stats
 
 CLOUD = ["openrouter.chat", "openai.chat"]
@@ -88,7 +89,7 @@ async def test_grpc_twin_routes_the_same_way(
     assert job.kind == "openai.chat"
     with pytest.raises(InvalidRequest, match="temperature"):
         await grpc_client.llm_request({"prompt": "x", "temperature": 5})
-    with pytest.raises(CoreUnavailable, match=r"no live worker runs ollama\.embed"):
+    with pytest.raises(NoRoute, match=r"no live worker runs ollama\.embed"):
         await grpc_client.llm_request({"task": "embed", "prompt": "x"})
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.compat.shape import Shape
-from core.errors import CoreError
+from core.errors import CoreError, JobFailedUpstream
 from core.queue.models import DONE, Job
 from core.queue.service import QueueService
 from core.routing.fleet import Fleet
@@ -22,12 +22,6 @@ from core.routing.schemas import LlmRequest
 from core.routing.service import RouteResult, RoutingService
 
 log = logging.getLogger(__name__)
-
-
-class JobFailedUpstream(CoreError):
-    """The routed job ended in error or was canceled; the message is the job's error."""
-
-    code = "upstream_error"
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from core import errors
-from core.compat.jobs import JobFailedUpstream
-from core.errors import StoreUnavailable
+from core.errors import JobFailedUpstream
 from core.queue.models import Job
-
-# (exception, HTTP status, OpenAI error type)
-_ERRORS: list[tuple[type[Exception], int, str]] = [
-    (errors.Unauthorized, 401, "authentication_error"),
-    (errors.NotFound, 404, "not_found_error"),
-    (errors.InvalidInput, 400, "invalid_request_error"),
-    (errors.PayloadTooLarge, 413, "invalid_request_error"),
-    (errors.NoRoute, 503, "service_unavailable"),
-    (StoreUnavailable, 503, "service_unavailable"),
-    (JobFailedUpstream, 502, "api_error"),
-    (errors.Conflict, 409, "invalid_request_error"),
-]
 
 
 def error_body(message: str, type_: str, code: str | None, param: str | None = None) -> dict:
@@ -40,11 +27,13 @@ def error_for(exc: Exception) -> tuple[int, dict[str, Any]]:
             f"{'.'.join(str(x) for x in p.get('loc', ())) or 'body'}: {p.get('msg')}"
             for p in problems
         )
-        return 400, error_body(message, "invalid_request_error", "invalid_value", param)
-    for cls, status, type_ in _ERRORS:
-        if isinstance(exc, cls):
-            code = getattr(exc, "code", None)
-            return status, error_body(getattr(exc, "message", str(exc)), type_, code)
+        return 400, error_body(
+            message, "invalid_request_error", errors.ValidationFailed.code, param
+        )
+    if isinstance(exc, errors.CoreError):
+        # OpenAI's and Ollama's clients know 400 for a bad request, never 422.
+        status = 400 if exc.http_status == 422 else exc.http_status
+        return status, error_body(exc.message, exc.api_type, exc.code)
     return 500, error_body("internal error", "server_error", "internal")
 
 

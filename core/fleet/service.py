@@ -6,7 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from core.errors import InvalidInput, NotFound
+from core.bounds import bounded_document
+from core.errors import DeviceNotFound, InvalidInput
 from core.fleet.catalog_store import CatalogStore
 from core.fleet.device_store import DeviceStore
 from core.fleet.discovery import Discovery
@@ -16,12 +17,7 @@ from core.fleet.views import devices_view, discovery_run_view, models_view
 
 log = logging.getLogger(__name__)
 
-
-class DeviceNotFound(NotFound):
-    code = "device_not_found"
-
-    def __init__(self, device_id: str) -> None:
-        super().__init__(f"device {device_id!r} not found")
+MAX_WORKER_ID_CHARS = 200
 
 
 ViewExtra = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -82,6 +78,12 @@ class FleetService:
 
         Metrics without a device are only logged (device_metrics is per device).
         """
+        if worker_id is not None and len(worker_id) > MAX_WORKER_ID_CHARS:
+            raise InvalidInput(f"worker_id is longer than {MAX_WORKER_ID_CHARS} characters")
+        try:
+            bounded_document("metrics", metrics)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
         ram_gb, vram_gb = memory_from_metrics(metrics)
         if not device_id:
             log.info("worker metrics without a device", extra={"worker_id": worker_id})

@@ -7,7 +7,9 @@ from typing import Any
 
 import grpc
 
+from core.errors import Unauthorized
 from core.http.auth import token_matches
+from proto.errors import grpc_trailers
 
 WORKER_METHODS = frozenset(
     {
@@ -54,7 +56,10 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):
 
 def _deny(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     async def abort(_request: Any, context: grpc.aio.ServicerContext) -> None:
-        await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+        denied = Unauthorized("missing or wrong bearer token")
+        await context.abort(
+            denied.grpc_status, denied.message, trailing_metadata=grpc_trailers(denied)
+        )
 
     if handler.unary_stream:
 

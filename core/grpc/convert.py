@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, echo
 from core.queue.models import Job, JobEvent
 from proto import llm_pb2 as pb
 
@@ -21,7 +21,7 @@ def parse_ts(name: str, value: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"{name} is not an RFC 3339 timestamp: {value!r}") from None
+        raise InvalidInput(f"{name} is not an RFC 3339 timestamp: {echo(value)!r}") from None
 
 
 def parse_json(name: str, value: str, *, default: Any = None, object_only: bool = False) -> Any:

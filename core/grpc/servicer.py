@@ -33,35 +33,30 @@ from core.routing.service import RoutingService
 from core.routing.store import BenchmarkRecord
 from proto import llm_pb2 as pb
 from proto import llm_pb2_grpc as pb_grpc
+from proto.errors import grpc_trailers
 
 log = logging.getLogger(__name__)
-
-_CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
-    (errors.NotFound, grpc.StatusCode.NOT_FOUND),
-    (errors.LeaseLost, grpc.StatusCode.FAILED_PRECONDITION),
-    (errors.JobFinished, grpc.StatusCode.FAILED_PRECONDITION),
-    (errors.Conflict, grpc.StatusCode.ALREADY_EXISTS),
-    (errors.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
-    (errors.PayloadTooLarge, grpc.StatusCode.INVALID_ARGUMENT),
-    (errors.Unauthorized, grpc.StatusCode.UNAUTHENTICATED),
-    (errors.StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
-    (errors.NoRoute, grpc.StatusCode.UNAVAILABLE),
-]
 
 R = TypeVar("R")
 
 
-def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
+def as_core_error(exc: Exception) -> errors.CoreError:
+    """A pydantic ValidationError becomes ValidationFailed; our own errors stay as they are."""
     if isinstance(exc, ValidationError):
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in e['loc']) or 'request'}: {e['msg']}"
-            for e in exc.errors()[:10]
+        return errors.ValidationFailed(
+            "; ".join(
+                f"{'.'.join(str(x) for x in e['loc']) or 'request'}: {e['msg']}"
+                for e in exc.errors()[:10]
+            )
         )
-        return grpc.StatusCode.INVALID_ARGUMENT, problems
-    for cls, code in _CODES:
-        if isinstance(exc, cls):
-            return code, str(exc)
-    return grpc.StatusCode.INTERNAL, "internal error"
+    assert isinstance(exc, errors.CoreError)
+    return exc
+
+
+async def abort_with(context: grpc.aio.ServicerContext, exc: Exception) -> None:
+    """Ends the call with the error's gRPC status, message and (in trailers) its code."""
+    error = as_core_error(exc)
+    await context.abort(error.grpc_status, error.message, trailing_metadata=grpc_trailers(error))
 
 
 def _translated(
@@ -72,8 +67,7 @@ def _translated(
         try:
             return await method(self, request, context)
         except (errors.CoreError, ValidationError) as exc:
-            code, message = _status_of(exc)
-            await context.abort(code, message)
+            await abort_with(context, exc)
             raise  # unreachable: abort raises
 
     return wrapper
@@ -165,15 +159,14 @@ class CoreServicer(pb_grpc.CoreServicer):
     ) -> AsyncIterator[pb.JobEvent]:
         try:
             async for event in self._queue.follow(
-                request.job_id, last_event_id=max(request.last_event_id, 0)
+                request.job_id, last_event_id=request.last_event_id
             ):
                 if event is None:
                     continue
                 final = await self._queue.get(event.job_id) if event.terminal else None
                 yield event_to_pb(event, final)
         except (errors.CoreError, ValidationError) as exc:
-            code, message = _status_of(exc)
-            await context.abort(code, message)
+            await abort_with(context, exc)
 
     @_translated
     async def RegisterWorker(
@@ -346,7 +339,9 @@ class CoreServicer(pb_grpc.CoreServicer):
             try:
                 job_id = uuid.UUID(report.job_id)
             except ValueError:
-                raise errors.InvalidInput(f"job_id {report.job_id!r} is not a job id") from None
+                raise errors.InvalidInput(
+                    f"job_id {errors.echo(report.job_id)!r} is not a job id"
+                ) from None
         await self._router().report_benchmark(
             BenchmarkRecord(**{**report.model_dump(), "job_id": job_id})
         )

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
+from core.compat.openai_views import error_for
+from core.errors import CoreError, PayloadTooLarge
 from core.http import (
     costs,
     dashboard,
@@ -18,27 +20,31 @@ from core.http import (
     workers,
 )
 from core.http.errors import install_error_handlers
-from llm_mcp.body_limit import BodySizeLimit, default_error_body
+from llm_mcp.body_limit import BodySizeLimit
+from llm_mcp.cross_site import CrossSiteGuard, default_error_body
 
 if TYPE_CHECKING:
     from core.runtime import CoreRuntime
 
 
-def too_large_body(path: str, message: str) -> Any:
-    """A 413 in the format the caller's client parses: the drop-in APIs speak their
-    provider's error format, everything else ours."""
+# Routes whose clients read OpenAI's error format.
+OPENAI_PATHS = frozenset(
+    {"/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"}
+)
+
+
+def refusal_body(path: str, error: CoreError) -> Any:
+    """A refusal made before any route runs (size, media type, origin), in the format the
+    caller's client parses: the drop-in APIs speak their provider's, everything else ours."""
     if path.startswith("/api/"):
-        return {"error": message}
-    if path in ("/v1/chat/completions", "/v1/embeddings"):
-        return {
-            "error": {
-                "message": message,
-                "type": "invalid_request_error",
-                "param": None,
-                "code": "payload_too_large",
-            }
-        }
-    return default_error_body(path, message)
+        return {"error": error.message}
+    if path in OPENAI_PATHS:
+        return error_for(error)[1]
+    return default_error_body(path, error)
+
+
+def too_large_body(path: str, message: str) -> Any:
+    return refusal_body(path, PayloadTooLarge(message))
 
 
 def create_app(runtime: CoreRuntime) -> FastAPI:
@@ -62,5 +68,11 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(costs.router)
     app.add_middleware(
         BodySizeLimit, max_bytes=runtime.settings.max_body_bytes, error_body=too_large_body
+    )
+    # Outermost: a cross-site request is refused before anything reads its body.
+    app.add_middleware(
+        CrossSiteGuard,
+        allowed_origins=runtime.settings.cors_allowed_origins,
+        error_body=refusal_body,
     )
     return app

@@ -12,9 +12,11 @@ from core.settings import CoreSettings
 
 
 def token_matches(header: str | None, expected: str) -> bool:
-    if not header or not header.startswith("Bearer "):
+    """`Authorization: Bearer <token>`, the scheme case-insensitive (RFC 7235) as on the bridge."""
+    scheme, _, value = (header or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(header[len("Bearer ") :].encode(), expected.encode())
+    return hmac.compare_digest(value.strip().encode(), expected.encode())
 
 
 def client_token(settings: CoreSettings) -> str | None:

@@ -16,6 +16,7 @@ from core.http.views import event_view, job_view
 from core.queue.models import STATUSES
 from core.queue.schemas import MAX_BATCH, JobCreate
 from core.queue.service import QueueService
+from proto.event_ids import parse_last_event_id
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 422))
 
@@ -50,14 +51,29 @@ async def submit_job(
     "/batch",
     status_code=201,
     summary="Enqueue several jobs in one transaction",
-    responses={**ok(JobsSubmitted, 201), **errors(*BODY_ERRORS)},
+    responses={**ok(JobsSubmitted, 201), **ok(JobsSubmitted), **errors(*BODY_ERRORS)},
 )
 async def submit_jobs(
-    body: Annotated[list[JobCreate], ...], request: Request, _auth: ClientAuth
+    body: Annotated[list[JobCreate], ...],
+    request: Request,
+    response: Response,
+    _auth: ClientAuth,
+    idempotency_key: Annotated[str | None, Header(max_length=190)] = None,
 ) -> dict[str, Any]:
+    """201 with the jobs; with an Idempotency-Key, job i gets the key `<key>:<i>` (unless it
+    names its own), so the same batch sent again answers 200 with the same jobs."""
     if not 1 <= len(body) <= MAX_BATCH:
         raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} jobs, not {len(body)}")
+    if idempotency_key:
+        body = [
+            job
+            if job.idempotency_key
+            else job.model_copy(update={"idempotency_key": f"{idempotency_key}:{i}"})
+            for i, job in enumerate(body)
+        ]
     results = await _queue(request).submit(body)
+    if not any(r.created for r in results):
+        response.status_code = 200
     return {
         "jobs": [
             {"job_id": str(r.job.id), "status": r.job.status, "created": r.created} for r in results
@@ -99,20 +115,22 @@ async def cancel_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[s
     response_class=EventSourceResponse,
     responses={
         200: {"description": "text/event-stream: `job`, then one event per transition"},
-        **errors(404),
+        **errors(400, 404),
     },
 )
 async def stream_job(
     job_id: str,
     request: Request,
     _auth: ClientAuth,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header(max_length=100)] = None,
 ) -> EventSourceResponse:
     """Server-sent events: first `job` (current state), then each transition with its event id
-    (resume with Last-Event-ID); ends after done, error or canceled."""
+    (resume with Last-Event-ID, a whole number; 400 otherwise); ends after done, error or
+    canceled. A resume at or past the end gets the terminal event again, then the end."""
     queue = _queue(request)
+    after = parse_last_event_id(last_event_id)  # 400 before the stream starts
     job = await queue.get(job_id)  # 404 before the stream starts
-    events = queue.follow(job.id, last_event_id=last_event_id or 0)
+    events = queue.follow(job.id, last_event_id=after)
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"event": "job", "data": json.dumps(job_view(job))}

@@ -20,7 +20,7 @@ from core.compat import openai_views as views
 from core.compat.jobs import CompatJobs, Token, check_done
 from core.compat.schemas import ChatCompletionRequest, EmbeddingRequest
 from core.compat.shape import chat_request, chat_shape, embed_request, embed_shape
-from core.errors import CoreError, InvalidInput, StoreUnavailable
+from core.errors import CoreError, InvalidInput, MalformedJson, StoreUnavailable
 from core.http import openapi_compat as doc
 from core.http.auth import require_client
 from core.queue.models import Job
@@ -42,7 +42,9 @@ async def read_body(request: Request, model: type[M]) -> M:
     try:
         data = json.loads(await request.body() or b"null")
     except ValueError as exc:
-        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+        raise MalformedJson(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")
     return model.model_validate(data)

@@ -4,13 +4,15 @@
 
 -- name: job_insert_many
 -- Inserts jobs (parallel arrays); idempotency-key duplicates are skipped, not returned.
+-- A job's cloud fallback ($14..$17, NULL for none) is written by the same statement.
 WITH input AS (
     SELECT *
       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::text[], $6::int[],
                   $7::timestamptz[], $8::text[], $9::timestamptz[], $10::text[], $11::text[],
-                  $12::text[], $13::text[])
+                  $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::jsonb[])
         AS t(id, kind, payload, priority, source, max_attempts, deadline_at, idempotency_key,
-             run_after, provider, model, device_id, device_candidates)
+             run_after, provider, model, device_id, device_candidates, fallback_kind,
+             fallback_provider, fallback_model, fallback_payload)
 ), inserted AS (
     INSERT INTO jobs (id, kind, payload, priority, source, max_attempts, deadline_at,
                       idempotency_key, run_after, provider, model, device_id, device_candidates)
@@ -23,6 +25,11 @@ WITH input AS (
     INSERT INTO job_events (job_id, type, data)
     SELECT id, 'queued', jsonb_build_object('status', 'queued', 'kind', kind, 'priority', priority)
       FROM inserted
+), fallbacks AS (
+    INSERT INTO job_fallbacks (job_id, kind, provider, model, payload)
+    SELECT i.id, i.fallback_kind, i.fallback_provider, i.fallback_model, i.fallback_payload
+      FROM input i JOIN inserted j ON j.id = i.id
+     WHERE i.fallback_kind IS NOT NULL
 )
 SELECT * FROM inserted;
 

@@ -2,7 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter
+
+# The kinds llm-mcp's own worker runs; other kinds become labels once a worker offers them.
+BUILTIN_KINDS = frozenset(
+    {
+        "echo",
+        "ollama.generate",
+        "ollama.embed",
+        "openai.chat",
+        "openrouter.chat",
+        "benchmark.ollama.generate",
+        "benchmark.ollama.embed",
+    }
+)
+# A worker token could still offer made-up kinds: the labels stay bounded.
+MAX_OFFERED_KINDS = 200
+OTHER = "other"
+
+
+class KindLabels:
+    """The `kind` label of a job: the kind when a worker runs it, else `other`. Kinds are
+    client-chosen, and every label value is a time series that never expires."""
+
+    def __init__(self) -> None:
+        self._offered: set[str] = set()
+
+    def offer(self, kinds: Iterable[str]) -> None:
+        """Kinds a worker registered or claims with."""
+        for kind in kinds:
+            if len(self._offered) >= MAX_OFFERED_KINDS:
+                return
+            self._offered.add(kind)
+
+    def label(self, kind: str) -> str:
+        return kind if kind in BUILTIN_KINDS or kind in self._offered else OTHER
+
 
 JOBS_SUBMITTED = Counter(
     "llm_mcp_jobs_submitted_total", "Jobs enqueued (idempotent repeats not counted).", ["kind"]

@@ -57,6 +57,16 @@ _JOB_FIELDS = tuple(Job.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
+class JobFallback:
+    """The cloud job a device-bound job becomes when its devices fail (written with it)."""
+
+    kind: str
+    provider: str
+    model: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class NewJob:
     """A job to enqueue, already validated."""
 
@@ -73,6 +83,7 @@ class NewJob:
     device_id: str | None = None
     # Devices a device-bound job may run on, best first; the claim binds it (db/init/003).
     device_candidates: tuple[str, ...] | None = None
+    fallback: JobFallback | None = None
 
 
 @dataclass(frozen=True, slots=True)

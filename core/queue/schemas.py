@@ -6,10 +6,12 @@ Field names follow the seed's HTTP bodies. Bounds live here and nowhere else.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+
+from core.bounds import StrictFloat, StrictInt, StrictModel, bounded_document, in_range
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_RESULT_BYTES = 4 * 1024 * 1024
@@ -24,23 +26,17 @@ def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # A timestamp without an offset is taken as UTC rather than the server's local time.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+_Strict = StrictModel
+# Ids a caller makes up (job ids and lease tokens are UUIDs; longer is never one).
+IdText = Annotated[str, StringConstraints(max_length=100)]
 
 
 class JobCreate(_Strict):
     kind: Kind
     payload: dict[str, Any] = Field(default_factory=dict)
-    priority: int = Field(0, ge=-1000, le=1000)
+    priority: StrictInt = Field(0, ge=-1000, le=1000)
     source: ShortText | None = None
-    max_attempts: int = Field(3, ge=1, le=100)
+    max_attempts: StrictInt = Field(3, ge=1, le=100)
     deadline_at: datetime | None = None
     run_after: datetime | None = None
     idempotency_key: ShortText | None = None
@@ -58,8 +54,8 @@ class JobCreate(_Strict):
 
     @field_validator("deadline_at", "run_after")
     @classmethod
-    def _timezone(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
+    def _timestamp(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        return in_range(info.field_name or "timestamp", value)
 
 
 class WorkerRegister(_Strict):
@@ -71,27 +67,37 @@ class WorkerRegister(_Strict):
     tags: dict[str, Any] = Field(default_factory=dict)
     kinds: list[Kind] = Field(default_factory=list, max_length=100)
 
+    @field_validator("tags")
+    @classmethod
+    def _tags_size(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return bounded_document("tags", value)
+
 
 class ClaimRequest(_Strict):
     worker_id: WorkerId
     kinds: list[Kind] = Field(min_length=1, max_length=100)
-    lease_seconds: int = Field(60, ge=1, le=3600)
-    max_jobs: int = Field(1, ge=1, le=MAX_BATCH)
-    wait_seconds: float = Field(0.0, ge=0.0, le=60.0)
+    lease_seconds: StrictInt = Field(60, ge=1, le=3600)
+    max_jobs: StrictInt = Field(1, ge=1, le=MAX_BATCH)
+    wait_seconds: StrictFloat = Field(0.0, ge=0.0, le=60.0)
 
 
 class HeartbeatRequest(_Strict):
     worker_id: WorkerId
-    job_id: str
-    lease_token: str | None = None
-    extend_seconds: int = Field(60, ge=1, le=3600)
+    job_id: IdText
+    lease_token: IdText | None = None
+    extend_seconds: StrictInt = Field(60, ge=1, le=3600)
 
 
 class _Outcome(_Strict):
     worker_id: WorkerId
-    job_id: str
-    lease_token: str | None = None
+    job_id: IdText
+    lease_token: IdText | None = None
     metrics: dict[str, Any] | None = None
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return bounded_document("metrics", value)
 
 
 class CompleteRequest(_Outcome):
@@ -111,13 +117,13 @@ class FailRequest(_Outcome):
     retryable: bool = True
     release: bool = False
     # Seconds before a retry, when the provider said (HTTP 429 Retry-After); else backoff.
-    retry_after: float | None = Field(None, ge=0, le=3600)
+    retry_after: StrictFloat | None = Field(None, ge=0, le=3600)
 
 
 class ProgressRequest(_Strict):
     worker_id: WorkerId
-    job_id: str
-    lease_token: str | None = None
+    job_id: IdText
+    lease_token: IdText | None = None
     data: dict[str, Any]
 
     @field_validator("data")

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from core.errors import IdempotencyConflict, InvalidInput, JobFinished, JobNotFound, LeaseLost
+from core.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    JobFinished,
+    JobNotFound,
+    LeaseLost,
+    echo,
+)
 from core.events.hub import RESYNC, EventHub
 from core.queue import metrics
 from core.queue.backoff import retry_delay
@@ -39,6 +46,7 @@ from core.queue.schemas import (
     WorkerRegister,
 )
 from core.queue.store import JobStore
+from proto.event_ids import check_event_id
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +75,7 @@ def parse_lease_token(value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise InvalidInput(f"lease_token {value!r} is not a lease token") from None
+        raise InvalidInput(f"lease_token {echo(value)!r} is not a lease token") from None
 
 
 def encode_cursor(job: Job) -> str:
@@ -143,6 +151,7 @@ class QueueService:
         self._hub = hub
         self._config = config or QueueConfig()
         self._hooks = hooks
+        self._kind_labels = metrics.KindLabels()
 
     # -- clients -----------------------------------------------------------------
 
@@ -167,7 +176,7 @@ class QueueService:
         for kind, count in Counter(j.kind for j in inserted).items():
             # This replica's claimers now; other replicas' through the NOTIFY.
             self._hub.claimers.wake(frozenset({kind}), count)
-            metrics.JOBS_SUBMITTED.labels(kind).inc(count)
+            metrics.JOBS_SUBMITTED.labels(self._kind_labels.label(kind)).inc(count)
         return results
 
     async def get(self, job_id: str | uuid.UUID) -> Job:
@@ -214,20 +223,25 @@ class QueueService:
     async def follow(
         self, job_id: str | uuid.UUID, *, last_event_id: int = 0
     ) -> AsyncIterator[JobEvent | None]:
-        """The job's events after `last_event_id`, then live ones; ends after the terminal event.
+        """The job's events after `last_event_id`, then live ones; ends after the terminal event
+        (sent again when the resume is at or past it: `proto/event_ids.py` has the rule).
 
         Yields None when nothing happened for a while (a moment to send a keep-alive).
-        Raises JobNotFound before yielding anything for an unknown job.
+        Raises InvalidEventId or JobNotFound before yielding anything.
         """
+        check_event_id(last_event_id)
         job = await self.get(job_id)
         with self._hub.subscribe(job.id) as queue:
             last = last_event_id
             backlog = await self._store.events_after(job.id, last)
+            if not backlog and job.finished:
+                # A resume at or past the end: the terminal event again, so the stream ends.
+                backlog = [e for e in await self._store.events_after(job.id, 0) if e.terminal][-1:]
             while True:
                 for event in backlog:
-                    if event.id <= last:
+                    if event.id <= last and not event.terminal:
                         continue
-                    last = event.id
+                    last = max(last, event.id)
                     yield event
                     if event.terminal:
                         return
@@ -247,6 +261,7 @@ class QueueService:
 
     async def register_worker(self, request: WorkerRegister) -> None:
         await self._store.upsert_worker(WorkerRegistration(**request.model_dump()))
+        self._kind_labels.offer(request.kinds)
 
     async def live_workers(self, *, seen_within_seconds: float = 90.0) -> list[dict[str, Any]]:
         return await self._store.live_workers(seen_within_seconds=seen_within_seconds)
@@ -260,6 +275,7 @@ class QueueService:
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + request.wait_seconds
         kinds = frozenset(request.kinds)
+        self._kind_labels.offer(kinds)
         device_kinds = kinds & self._hooks.device_kinds if self._hooks else frozenset()
         while True:
             with self._hub.claimers.waiting(kinds) as woken:
@@ -275,7 +291,7 @@ class QueueService:
                         await asyncio.wait_for(woken.wait(), timeout)
                     continue
             for job in jobs:
-                metrics.JOBS_CLAIMED.labels(job.kind).inc()
+                metrics.JOBS_CLAIMED.labels(self._kind_labels.label(job.kind)).inc()
             if len(jobs) == request.max_jobs:
                 # There may be more: pass the wake-up on to the next waiting claimer.
                 self._hub.claimers.wake(kinds, 1)
@@ -328,8 +344,10 @@ class QueueService:
         return status
 
     async def complete_many(self, requests: Sequence[CompleteRequest]) -> list[str | None]:
-        """One status per request, None where the lease was not held (that item changed nothing)."""
-        completions = [
+        """One status per request, None where the lease was not held (that item changed nothing).
+
+        A job named twice is completed once: its first item; later ones answer None."""
+        all_items = [
             Completion(
                 job_id=parse_job_id(r.job_id),
                 worker_id=r.worker_id,
@@ -339,6 +357,10 @@ class QueueService:
             )
             for r in requests
         ]
+        firsts: dict[uuid.UUID, int] = {}
+        for i, c in enumerate(all_items):
+            firsts.setdefault(c.job_id, i)
+        completions = [all_items[i] for i in firsts.values()]
         statuses = await self._store.complete_many(completions)
         for status in statuses.values():
             metrics.JOBS_FINISHED.labels(status).inc()
@@ -348,7 +370,10 @@ class QueueService:
                 await self._hooks.completed(completions, statuses)
             except Exception:
                 log.exception("recording finished jobs' figures failed")
-        return [statuses.get(c.job_id) for c in completions]
+        return [
+            statuses.get(c.job_id) if firsts[c.job_id] == i else None
+            for i, c in enumerate(all_items)
+        ]
 
     async def fail(self, request: FailRequest) -> FailResult:
         """Retry later (status queued) while retryable and attempts remain, else error."""
@@ -414,8 +439,6 @@ class QueueService:
             return JobNotFound(job_id)
         metrics.LEASES_LOST.inc()
         if job.status == "running":
-            return LeaseLost(
-                f"job {job_id} is running under another lease (worker {job.worker_id}); "
-                f"worker {worker_id} must drop it"
-            )
-        return LeaseLost(f"job {job_id} is {job.status}; worker {worker_id} holds no lease on it")
+            # The holder is not named: a worker token must not learn who else runs jobs.
+            return LeaseLost(f"job {job_id} is running under another lease; drop it")
+        return LeaseLost(f"job {job_id} is {job.status}; this worker holds no lease on it")

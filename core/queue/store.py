@@ -60,6 +60,11 @@ class JobStore(PoolStore):
                         json.dumps(list(j.device_candidates)) if j.device_candidates else None
                         for j in jobs
                     ],
+                    # The cloud fallbacks, written by the same statement as their jobs.
+                    [j.fallback.kind if j.fallback else None for j in jobs],
+                    [j.fallback.provider if j.fallback else None for j in jobs],
+                    [j.fallback.model if j.fallback else None for j in jobs],
+                    [j.fallback.payload if j.fallback else None for j in jobs],
                 )
                 by_id = {r["id"]: Job.from_row(r) for r in rows}
                 inserted = [by_id[i] for i in ids if i in by_id]

@@ -43,12 +43,6 @@ class BreakerStore(PoolStore):
         async with self._conn() as conn:
             return [breaker_from_row(r) for r in await conn.fetch(Q["breaker_list"])]
 
-    async def add_fallback(
-        self, job_id: uuid.UUID, *, kind: str, provider: str, model: str, payload: dict[str, Any]
-    ) -> None:
-        async with self._conn() as conn:
-            await conn.execute(Q["job_fallback_insert"], job_id, kind, provider, model, payload)
-
     async def failover_device(self, job_id: uuid.UUID, device_id: str, reason: str) -> list[str]:
         """Drops the device from a queued job's candidates when others remain; [] otherwise."""
         async with self._conn() as conn:

@@ -26,11 +26,6 @@ UPDATE breakers
 -- name: breaker_list
 SELECT * FROM breakers ORDER BY target;
 
--- name: job_fallback_insert
-INSERT INTO job_fallbacks (job_id, kind, provider, model, payload)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (job_id) DO NOTHING;
-
 -- name: job_failover_device
 -- Queued job $1 failed on device $2: drop the device from its candidates when others remain,
 -- run it again now, and say so in a retry event. Returns the remaining candidates.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
+from core.bounds import StrictFloat, StrictInt, StrictModel
 from core.queue.schemas import MAX_PAYLOAD_BYTES, ShortText, _json_size
 
 Task = Literal["chat", "generate", "embed"]
@@ -15,8 +16,7 @@ ModelName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 MAX_PROMPT_CHARS = 200_000
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+_Strict = StrictModel
 
 
 class Message(_Strict):
@@ -27,7 +27,7 @@ class Message(_Strict):
 class Constraints(_Strict):
     prefer_local: bool = False
     force_cloud: bool = False
-    max_latency_ms: float | None = Field(None, gt=0, le=3_600_000)
+    max_latency_ms: StrictFloat | None = Field(None, gt=0, le=3_600_000)
     # An Ollama job whose devices fail may run on the cloud instead (issue 8).
     fallback: bool = False
 
@@ -38,9 +38,9 @@ class LlmRequest(_Strict):
     model: ModelName | None = None
     prompt: Annotated[str, StringConstraints(max_length=MAX_PROMPT_CHARS)] | None = None
     messages: list[Message] | None = Field(None, max_length=500)
-    temperature: float | None = Field(None, ge=0, le=2)
-    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
-    priority: int = Field(0, ge=-1000, le=1000)
+    temperature: StrictFloat | None = Field(None, ge=0, le=2)
+    max_tokens: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    priority: StrictInt = Field(0, ge=-1000, le=1000)
     source: ShortText | None = None
     constraints: Constraints = Field(default_factory=Constraints)
     payload: dict[str, Any] | None = None
@@ -63,9 +63,9 @@ class BenchmarkRun(_Strict):
     model: ModelName
     task_type: Literal["generate", "embed"] = "generate"
     prompt: Annotated[str, StringConstraints(max_length=20_000)] = "test"
-    runs: int = Field(1, ge=1, le=50)
+    runs: StrictInt = Field(1, ge=1, le=50)
     device_id: ShortText
-    priority: int = Field(0, ge=-1000, le=1000)
+    priority: StrictInt = Field(0, ge=-1000, le=1000)
 
 
 class BenchmarkReport(_Strict):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import InvalidInput
-from core.queue.models import Completion, Job, NewJob
+from core.queue.models import Completion, Job, JobFallback, NewJob
 from core.queue.service import QueueService
 from core.routing.admission import admit_job, needs_fleet
 from core.routing.breaker_store import BreakerStore
@@ -172,6 +172,21 @@ class RoutingService(FleetReader):
         elif req.stream and req.task != "embed":
             decision.payload = {**decision.payload, "stream": True}
         pinned = decision.candidates is None and decision.device_id is not None
+        fallback = None
+        if req.constraints.fallback and decision.provider == "ollama" and self._breakers:
+            cloud = cloud_fallback(req, fleet)
+            if cloud is not None:
+                if shape is not None:
+                    cloud.payload = shape(cloud)
+                fallback = JobFallback(
+                    kind=cloud.kind,
+                    provider=cloud.provider,
+                    model=cloud.model,
+                    payload=cloud.payload,
+                )
+                decision.reason.extend(cloud.reason)
+            else:
+                decision.reason.append("fallback: no live cloud to fall back to")
         job = NewJob(
             kind=decision.kind,
             payload=decision.payload,
@@ -181,23 +196,10 @@ class RoutingService(FleetReader):
             model=decision.model,
             device_id=decision.device_id if pinned else None,
             device_candidates=tuple(decision.candidates) if decision.candidates else None,
+            fallback=fallback,
         )
+        # One statement writes the job and its fallback: no moment without the fallback.
         submitted = (await self._queue.enqueue([job]))[0].job
-        if req.constraints.fallback and decision.provider == "ollama" and self._breakers:
-            fallback = cloud_fallback(req, fleet)
-            if fallback is not None:
-                if shape is not None:
-                    fallback.payload = shape(fallback)
-                await self._breakers.add_fallback(
-                    submitted.id,
-                    kind=fallback.kind,
-                    provider=fallback.provider,
-                    model=fallback.model,
-                    payload=fallback.payload,
-                )
-                decision.reason.extend(fallback.reason)
-            else:
-                decision.reason.append("fallback: no live cloud to fall back to")
         log.info(
             "routed to %s (%s, %s)",
             decision.provider,
@@ -261,6 +263,9 @@ class RoutingService(FleetReader):
         return rows
 
     async def report_benchmark(self, record: BenchmarkRecord) -> int:
+        """Raises InvalidInput without model/task_type, JobNotFound for a job that is not ours."""
         if not record.model or not record.task_type:
             raise InvalidInput("a benchmark needs model and task_type")
+        if record.job_id is not None:
+            await self._queue.get(record.job_id)
         return await self.store.add_benchmark(record)
