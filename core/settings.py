@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.fleet.targets import parse_ports
+from core.fleet.targets import configured_target, parse_ports
 
 
 class CoreSettings(BaseSettings):
@@ -38,11 +38,20 @@ class CoreSettings(BaseSettings):
     ollama_ports: str = "11434"
     discovery_interval: float = Field(60.0, ge=0)
     discovery_probe_timeout: float = Field(2.0, gt=0, le=60)
+    # The local Ollama (the one workers use by default): a device of the fleet when set.
+    ollama_base_url: str | None = None
 
     @field_validator("ollama_ports")
     @classmethod
     def _valid_ports(cls, value: str) -> str:
         parse_ports(value)
+        return value
+
+    @field_validator("ollama_base_url")
+    @classmethod
+    def _valid_ollama_url(cls, value: str | None) -> str | None:
+        if value:
+            configured_target(value, (11434,))
         return value
 
     # Routing, device limits and defaults (issue 3).

@@ -19,7 +19,7 @@ from core.fleet.discovery_store import DiscoveryRun, DiscoveryStore
 from core.fleet.models import DiscoverySummary, OllamaProbe, ProbeTarget
 from core.fleet.ollama_probe import probe
 from core.fleet.tailscale import TailscaleUnavailable, parse_status, read_status
-from core.fleet.targets import plan_targets
+from core.fleet.targets import configured_target, plan_targets
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ class DiscoveryConfig:
     interval_seconds: float = 60.0  # 0 = no background rounds
     tailscale_timeout: float = 10.0
     max_concurrent_probes: int = 64
+    # The Ollama at OLLAMA_BASE_URL: a device of the fleet whether or not tailscale runs.
+    ollama_base_url: str | None = None
 
 
 class Discovery:
@@ -43,6 +45,11 @@ class Discovery:
         # Callers on this replica queue here, not in Postgres: waiting for the advisory lock
         # holds a pooled connection, and a burst of POST /v1/discovery/run must not drain it.
         self._local = asyncio.Lock()
+        self.configured = (
+            configured_target(config.ollama_base_url, config.ports)
+            if config.ollama_base_url
+            else None
+        )
 
     async def run_once(
         self, *, wait: bool = True, skip_within: float | None = None
@@ -97,8 +104,37 @@ class Discovery:
             )
         return summary
 
+    async def refresh_configured(self) -> OllamaProbe | None:
+        """Probes the configured Ollama now (at start-up, after a pull) and records it."""
+        if self.configured is None:
+            return None
+        summary = DiscoverySummary()
+        return await self._probe_configured(summary)
+
+    async def _probe_configured(self, summary: DiscoverySummary) -> OllamaProbe | None:
+        target = self.configured
+        if target is None:
+            return None
+        result = (await self._probe_all([target]))[0]
+        if result.ok:
+            added, removed, _had = await self._devices.record_probe(result)
+            summary.models_added += [{"device_id": target.device_id, "model": m} for m in added]
+            summary.models_removed += [{"device_id": target.device_id, "model": m} for m in removed]
+            summary.with_ollama += 1
+        else:
+            reason = f"Ollama at {target.base_url} (OLLAMA_BASE_URL): {result.error}"
+            await self._devices.record_configured_failure(target, reason)
+            summary.errors[target.device_id] = reason
+            log.warning("discovery: %s", reason, extra={"device_id": target.device_id})
+        return result
+
     async def _discover(self, summary: DiscoverySummary) -> None:
         config = self.config
+        before_configured = await self._devices.online_ids()
+        configured = await self._probe_configured(summary)
+        if configured is not None:
+            summary.devices_seen += 1
+            summary.online += int(configured.ok)
         try:
             status = await read_status(
                 config.tailscale_bin,
@@ -107,14 +143,21 @@ class Discovery:
             )
         except (TailscaleUnavailable, OSError) as exc:
             # Nothing is marked offline: not seeing the tailnet says nothing about the devices.
-            summary.error = str(exc)
-            log.error("discovery: %s", exc)
+            after = await self._devices.online_ids()
+            summary.came_back = sorted(after - before_configured)
+            summary.went_offline = sorted(before_configured - after)
+            if configured is None:
+                summary.error = str(exc)
+                log.error("discovery: %s", exc)
+            else:  # the configured Ollama is the fleet; no tailnet is no error then
+                summary.tailnet = str(exc)
             return
         nodes = parse_status(status)
-        before = await self._devices.online_ids()
-        await self._devices.record_nodes(nodes)
-        summary.devices_seen = len(nodes)
-        summary.online = sum(1 for n in nodes if n.online)
+        before = before_configured
+        keep = [self.configured.node.id] if configured is not None and configured.ok else []
+        await self._devices.record_nodes(nodes, keep=keep)
+        summary.devices_seen += len(nodes)
+        summary.online += sum(1 for n in nodes if n.online)
         probes = await self._probe_all(plan_targets(nodes, config.ports))
         for result in probes:
             device_id = result.target.device_id
