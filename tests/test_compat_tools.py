@@ -125,6 +125,34 @@ async def test_ollama_client_tools_and_images(fleet: Fleet) -> None:
     assert seen.message.content == "echo: what is it [1 image(s)]"
     generated = await client.generate(model=MODEL, prompt="p", images=[PNG], stream=False)
     assert generated.done and fleet.ollama.requests[-1][1]["images"] == [PNG]
+    # Ollama's own fields reach the device as sent; its context comes back.
+    native = await client.generate(
+        model=MODEL,
+        prompt="p",
+        system="s",
+        raw=True,
+        suffix="}",
+        template="{{ .Prompt }}",
+        context=[7, 8],
+        options={"top_k": 5},
+        keep_alive="5m",
+        format="json",
+        stream=False,
+    )
+    assert native.context == [1, 2, 3]
+    body = fleet.ollama.requests[-1][1]
+    assert {k: body[k] for k in ("system", "raw", "suffix", "template", "context")} == {
+        "system": "s",
+        "raw": True,
+        "suffix": "}",
+        "template": "{{ .Prompt }}",
+        "context": [7, 8],
+    }
+    assert (body["options"], body["keep_alive"], body["format"]) == ({"top_k": 5}, "5m", "json")
+    # A cloud model cannot take them: a 400 naming the field, not a silent drop.
+    with pytest.raises(ollama.ResponseError, match="raw") as caught:
+        await client.generate(model="openai/gpt-4o-mini", prompt="p", raw=True, stream=False)
+    assert caught.value.status_code == 400
 
 
 async def test_openai_fields_reach_ollama_or_are_refused_by_name(fleet: Fleet) -> None:
