@@ -1,6 +1,6 @@
 """The Ollama at OLLAMA_BASE_URL is a device of the fleet, with no tailnet at all: listed by
 /api/tags and /v1/models, routable, shown offline with the reason when it stops answering.
-And the seed's full /v1/llm/request example answers (its cloud model runs on the cloud)."""
+And the full /v1/llm/request example of the docs answers (its cloud model runs on the cloud)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.compat_support import worker_for
 from tests.fake_llm import FakeOllama, FakeOpenAI, closed_port, serving
 from tests.support import eventually, start_core
 
-SEED_REQUEST = {
+FULL_REQUEST = {
     "task": "chat",
     "provider": "auto",
     "model": "gpt-4o-mini",
@@ -61,8 +61,8 @@ async def test_only_ollama_base_url_set(database_url: str) -> None:
         )
         assert routed.headers["x-llm-mcp-device"] == device_id
         assert routed.json()["choices"][0]["message"]["content"] == "echo: hi"
-        # The seed's example: gpt-4o-mini under prefer_local is a cloud model, so the cloud.
-        answer = await http.post("/v1/llm/request", json=SEED_REQUEST)
+        # gpt-4o-mini under prefer_local is a cloud model, so the cloud runs it.
+        answer = await http.post("/v1/llm/request", json=FULL_REQUEST)
         assert answer.status_code == 201, answer.text
         assert answer.json()["provider"] == "openai"
         assert "model gpt-4o-mini: served by openai" in answer.json()["reason"]
@@ -74,7 +74,7 @@ async def test_only_ollama_base_url_set(database_url: str) -> None:
 
         job = await eventually(finished)
         assert job["status"] == "done" and job["result"]["text"] == "re: ..."
-        unknown = await http.post("/v1/llm/request", json={**SEED_REQUEST, "model": "mistral:7b"})
+        unknown = await http.post("/v1/llm/request", json={**FULL_REQUEST, "model": "mistral:7b"})
         assert unknown.status_code == 422 and "mistral:7b" in unknown.json()["error"]["message"]
         assert unknown.json()["error"]["code"] == "model_not_found"
 

@@ -127,7 +127,7 @@ def test_a_model_is_never_sent_to_a_provider_that_cannot_serve_it() -> None:
 
 def test_a_named_model_decides_the_provider_even_under_prefer_local() -> None:
     f = fleet(device("a.", "llama3.2:1b"))
-    # The seed's example: gpt-4o-mini with prefer_local is a cloud model, so the cloud runs it.
+    # The documented full example: gpt-4o-mini with prefer_local is a cloud model, so the cloud.
     d = route(ask(model="gpt-4o-mini", constraints={"prefer_local": True}), f)
     assert (d.provider, d.model) == ("openai", "gpt-4o-mini")
     assert "model gpt-4o-mini: served by openai" in d.reason
