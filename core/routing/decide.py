@@ -247,6 +247,9 @@ def model_servers(req: LlmRequest, fleet: Fleet, model: str) -> list[str]:
 def _unknown_model_reason(fleet: Fleet, model: str) -> str:
     cloud = cloud_for(model)
     where = "no device has it" if fleet.ollama_devices else "no device is known"
+    offline = [d.id for d in fleet.ollama_devices if not d.online]
+    if offline:
+        where += f" (devices offline: {', '.join(offline)})"
     if cloud is None:
         return f"{where}, and no cloud serves Ollama tags"
     return f"{where}, and no live worker runs {cloud}.chat"
