@@ -27,10 +27,10 @@ HI = [{"role": "user", "content": "hi"}]
 
 def test_model_names_pick_providers() -> None:
     f = fleet(device("gpu1.", "qwen2.5:3b"))
-    assert resolve_model("auto", f) == ("auto", None)
-    assert resolve_model("ollama/qwen2.5:3b", f) == ("ollama", "qwen2.5:3b")
-    assert resolve_model("openrouter/meta/llama-3-70b", f) == ("openrouter", "meta/llama-3-70b")
-    assert resolve_model("openai/gpt-4o", f) == ("openai", "gpt-4o")
+    assert resolve_model("auto") == ("auto", None)
+    assert resolve_model("ollama/qwen2.5:3b") == ("ollama", "qwen2.5:3b")
+    assert resolve_model("openrouter/meta/llama-3-70b") == ("openrouter", "meta/llama-3-70b")
+    assert resolve_model("openai/gpt-4o") == ("openai", "gpt-4o")
 
     def provider(model: str, fleet_: object = f) -> str:
         return route(chat_request(fleet_, model=model, messages=HI, source="t"), fleet_).provider

@@ -53,6 +53,11 @@ async def test_only_ollama_base_url_set(database_url: str) -> None:
         client = ollama.AsyncClient(host=core.http_url)
         names = sorted(m.model for m in (await client.list()).models)
         assert names == ["llama3.2:1b", "nomic-embed-text:latest"]
+        # A pull onto it: the fleet lists the model as soon as the pull succeeds.
+        fake.pullable = ["qwen3:0.6b"]
+        pulled = await client.pull("qwen3:0.6b", stream=False)
+        assert pulled.status == "success"
+        assert "qwen3:0.6b" in [m.model for m in (await client.list()).models]
         listed = (await http.get("/v1/models")).json()["data"]
         assert "llama3.2:1b" in [m["id"] for m in listed]
         routed = await http.post(

@@ -52,13 +52,11 @@ OLLAMA_PASSTHROUGH = (
 Shape = Callable[[Decision], dict[str, Any]]
 
 
-def resolve_model(
-    model: str | None, fleet: Fleet | None = None, *, task: str = "chat", local: bool = False
-) -> tuple[str, str | None]:
+def resolve_model(model: str | None) -> tuple[str, str | None]:
     """(provider, model) for routing: `auto` (or nothing) -> ("auto", None); a provider prefix
     (`ollama/x`, `openai/x`, `openrouter/x`) -> that provider; any other name -> ("auto",
-    name), and routing sends it to whoever serves it (see core.routing.model_names)."""
-    del fleet, task, local  # the name alone decides; routing knows the fleet
+    name), and routing sends it to whoever serves it (core.routing.model_names), or refuses it
+    with UnknownModel before any job is written."""
     if not model or model == "auto":
         return "auto", None
     prefix, name = split_provider(model)
@@ -79,7 +77,8 @@ def chat_request(
     local: bool = False,
 ) -> LlmRequest:
     """`local`: the Ollama API, where `auto` prefers the fleet's own devices."""
-    provider, concrete = resolve_model(model, fleet)
+    del fleet  # routing decides on the fleet; the request only names what the client asked
+    provider, concrete = resolve_model(model)
     return LlmRequest(
         task="chat",
         provider=provider,  # type: ignore[arg-type]
@@ -97,7 +96,8 @@ def chat_request(
 
 
 def embed_request(fleet: Fleet, *, model: str, text: str, priority: int, source: str) -> LlmRequest:
-    provider, concrete = resolve_model(model, fleet, task="embed")
+    del fleet
+    provider, concrete = resolve_model(model)
     return LlmRequest(
         task="embed",
         provider=provider,  # type: ignore[arg-type]

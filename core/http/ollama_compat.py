@@ -256,7 +256,7 @@ async def processes(request: Request) -> Response:
 )
 @_ollama_errors
 async def pull(request: Request) -> Response:
-    """Streams the device's own progress (NDJSON); the fleet learns the new model at once."""
+    """Streams the device's own progress (NDJSON), then has the device probed again."""
     body = await read_body(request, OllamaPull)
     if not body.wanted:
         raise InvalidInput("model is required")
@@ -268,8 +268,15 @@ async def pull(request: Request) -> Response:
     headers = {"x-llm-mcp-device": device.id}
 
     async def rediscover(last: dict[str, Any]) -> None:
-        if last.get("status") == "success":
-            await runtime.fleet.discovery.refresh_configured()
+        """After a pull the fleet learns the model: the configured Ollama is probed again,
+        any other device by a discovery round (unless one is running)."""
+        if last.get("status") != "success":
+            return
+        discovery = runtime.fleet.discovery
+        if discovery.configured is not None and discovery.configured.device_id == device.id:
+            await discovery.refresh_configured()
+        else:
+            await discovery.run_once(wait=False)
 
     if not body.stream:
         last: dict[str, Any] = {}
