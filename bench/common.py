@@ -89,6 +89,12 @@ def stack_env(dsn: str, *, http_port: int, grpc_port: int, ollama_url: str) -> d
     }
 
 
+def core_env(env: dict[str, str]) -> dict[str, str]:
+    """The stack's environment for core without OLLAMA_BASE_URL: core would make the fake a
+    device of its own (capacity 1), and the figures are for the paths each script names."""
+    return {k: v for k, v in env.items() if k != "OLLAMA_BASE_URL"}
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:

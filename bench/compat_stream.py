@@ -24,7 +24,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.common import stack_env
+from bench.common import core_env, stack_env
 from bench.routing import percentile, process, run_clients, wait_http
 from llm_mcp.pgcluster import LocalPostgres, free_port
 
@@ -128,7 +128,10 @@ async def main() -> None:
         cli = [sys.executable, "-m", "llm_mcp"]
         core_url = f"http://127.0.0.1:{http_port}"
         fake = [sys.executable, "-m", "bench.fake_ollama", FAKE_HOST, str(fake_port)]
-        with process([*fake, str(args.chunk_delay)], env, "ready"), process([*cli, "core"], env):
+        with (
+            process([*fake, str(args.chunk_delay)], env, "ready"),
+            process([*cli, "core"], core_env(env)),
+        ):
             await wait_http(f"{core_url}/health")
             with process([*cli, "worker"], env):
                 conn = await asyncpg.connect(dsn)

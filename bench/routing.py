@@ -28,7 +28,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.common import stack_env
+from bench.common import core_env, stack_env
 from llm_mcp.pgcluster import LocalPostgres, free_port
 
 FAKE_HOST = "127.0.0.2"
@@ -189,7 +189,7 @@ async def main() -> None:
             process(
                 [sys.executable, "-m", "bench.fake_ollama", FAKE_HOST, str(fake_port)], env, "ready"
             ),
-            process([*cli, "core"], env),
+            process([*cli, "core"], core_env(env)),
         ):
             await wait_http(f"{core_url}/health")
             with process([*cli, "worker"], env):

@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 
 from core.compat.jobs import CompatJobs
 from core.compat.models import with_openai_models
+from core.compat.ollama_devices import OllamaDevices
 from core.costs.service import CostService
 from core.costs.store import CostStore
 from core.dashboard.service import DashboardConfig, DashboardService
@@ -104,6 +105,7 @@ class CoreRuntime:
             self.routing_store, self.queue, routing_config, breakers=self.breakers
         )
         self.compat = CompatJobs(self.routing, self.queue)
+        self.ollama_devices = OllamaDevices()
         self.limits = LimitsApplier(
             self.routing_store,
             LimitsConfig(
@@ -156,6 +158,7 @@ def _fleet_service(settings: CoreSettings, pool: asyncpg.Pool) -> FleetService:
             ports=parse_ports(settings.ollama_ports),
             probe_timeout=settings.discovery_probe_timeout,
             interval_seconds=settings.discovery_interval,
+            ollama_base_url=settings.ollama_base_url,
         ),
     )
     return FleetService(devices=devices, catalog=CatalogStore(pool), runs=runs, discovery=discovery)
@@ -225,6 +228,8 @@ async def running_core(
             await apply_schema(conn)
         await runtime.limits.apply_at_startup()
         await runtime.costs.load_pricing_file()
+        # The configured Ollama is in the fleet before the first request (one short probe).
+        await runtime.fleet.discovery.refresh_configured()
         await runtime.hub.start()
         sock = bind_listener(settings.http_host, settings.http_port, what="HTTP")
         grpc_server, grpc_port = await _start_grpc(runtime)
@@ -264,6 +269,7 @@ async def running_core(
         if grpc_server is not None:
             await grpc_server.stop(grace=2)
         await runtime.hub.stop()
+        await runtime.ollama_devices.aclose()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

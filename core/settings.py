@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from core.fleet.targets import parse_ports
+from core.fleet.targets import configured_target, parse_ports
 from llm_mcp.listen import is_loopback
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,8 @@ class CoreSettings(BaseSettings):
     ollama_ports: str = "11434"
     discovery_interval: float = Field(60.0, ge=0)
     discovery_probe_timeout: float = Field(2.0, gt=0, le=60)
+    # The local Ollama (the one workers use by default): a device of the fleet when set.
+    ollama_base_url: str | None = None
 
     @property
     def tailscale_socket_path(self) -> str | None:
@@ -107,6 +109,13 @@ class CoreSettings(BaseSettings):
     @classmethod
     def _valid_ports(cls, value: str) -> str:
         parse_ports(value)
+        return value
+
+    @field_validator("ollama_base_url")
+    @classmethod
+    def _valid_ollama_url(cls, value: str | None) -> str | None:
+        if value:
+            configured_target(value, (11434,))
         return value
 
     # Routing, device limits and defaults (issue 3).

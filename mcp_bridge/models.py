@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_bridge.views import job_view
 from proto import llm_pb2 as pb
+
+
+class Constraints(BaseModel):
+    """Routing constraints, as core's POST /v1/llm/request takes them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefer_local: bool = False
+    force_cloud: bool = False
+    max_latency_ms: float | None = Field(None, gt=0, le=3_600_000)
+    fallback: bool = Field(False, description="An Ollama job whose devices fail may run on a cloud")
 
 
 class JobInfo(BaseModel):

@@ -14,12 +14,14 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
-from mcp_types import ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, ToolAnnotations
 from pydantic import Field
 
 from mcp_bridge.answers import answer_text, token_counts
 from mcp_bridge.following import FollowOutcome, follow_job
 from mcp_bridge.models import (
+    Constraints,
     DeviceList,
     JobInfo,
     LlmAnswer,
@@ -82,9 +84,23 @@ def _registrar(server: MCPServer) -> Callable[..., Callable[[F], F]]:
     return tool
 
 
+class PromptlessServer(MCPServer):
+    """An MCPServer that has no prompts and says so: the prompts capability is not
+    advertised, and asking for a prompt is invalid params (-32602), not an internal error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The SDK registers prompts/list for every server; the capability follows the handler.
+        handlers = getattr(self._lowlevel_server, "_request_handlers", {})
+        handlers.pop("prompts/list", None)
+
+    async def get_prompt(self, name: str, *_args: Any, **_kwargs: Any) -> Any:
+        raise MCPError(INVALID_PARAMS, f"Unknown prompt: {name}; this server has no prompts")
+
+
 def build_mcp_server(core: CoreClient) -> MCPServer:
     """The MCP server with every tool and the job://{id} resource, calling `core`."""
-    server = MCPServer("llm-mcp", instructions=INSTRUCTIONS, version="0.1.0")
+    server = PromptlessServer("llm-mcp", instructions=INSTRUCTIONS, version="0.1.0")
     tool = _registrar(server)
 
     async def follow_with_progress(ctx: Context, job_id: str, within: float) -> FollowOutcome:
@@ -107,6 +123,10 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
         temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
         max_tokens: Annotated[int | None, Field(ge=1, le=1_000_000)] = None,
         priority: Annotated[int, Field(ge=-1000, le=1000)] = 0,
+        constraints: Annotated[
+            Constraints | None,
+            Field(description="As POST /v1/llm/request: prefer_local, force_cloud, ..."),
+        ] = None,
         prefer_local: bool = False,
         force_cloud: bool = False,
         max_latency_ms: Annotated[int | None, Field(ge=1)] = None,
@@ -117,7 +137,7 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
         /v1/llm/request), queues the job, and - with wait=true - this tool waits for the
         answer, sending progress notifications, and returns the answer text with provider,
         model, device and token counts. With wait=false it returns the job id at once
-        (follow it with wait_job)."""
+        (follow it with wait_job). A job that fails is a tool error carrying its error."""
         if not prompt and not messages:
             raise ToolError("give `prompt` or `messages`")
         request: dict[str, Any] = {"task": task, "provider": provider, "priority": priority}
@@ -132,10 +152,13 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
             "max_tokens": max_tokens,
         }
         request.update({k: v for k, v in optional.items() if v is not None})
-        constraints = {"prefer_local": prefer_local, "force_cloud": force_cloud}
+        # The object as the HTTP API takes it; the flat flags (older callers) add to it.
+        wanted = (constraints or Constraints()).model_dump(exclude_none=True)
+        wanted["prefer_local"] = wanted["prefer_local"] or prefer_local
+        wanted["force_cloud"] = wanted["force_cloud"] or force_cloud
         if max_latency_ms is not None:
-            constraints["max_latency_ms"] = max_latency_ms
-        request["constraints"] = constraints
+            wanted.setdefault("max_latency_ms", max_latency_ms)
+        request["constraints"] = wanted
         try:
             routed = await core.llm_request(request)
             routing = {
@@ -153,7 +176,10 @@ def build_mcp_server(core: CoreClient) -> MCPServer:
             outcome = await follow_with_progress(ctx, routed.job_id, timeout_seconds)
         except CoreClientError as exc:
             raise tool_error(exc, core.address, "llm_request") from None
-        return llm_answer(outcome, routing)
+        answer = llm_answer(outcome, routing)
+        if answer.status in ("error", "canceled"):
+            raise ToolError(f"job {answer.job_id} {answer.status}: {answer.error or 'no result'}")
+        return answer
 
     @tool(read_only_hint=False, open_world_hint=False)
     async def submit_job(

@@ -97,6 +97,19 @@ class InvalidEventId(InvalidInput):
     http_status = 400
 
 
+class UnknownModel(InvalidInput):
+    """No provider of the fleet serves the model. Each API answers in its own shape: OpenAI
+    404 model_not_found, Ollama 404 "model 'x' not found", Anthropic 404 not_found_error,
+    ours 422 naming the model."""
+
+    code = "model_not_found"
+
+    def __init__(self, model: str, why: str = "") -> None:
+        super().__init__(f"model {echo(model)!r} not found" + (f": {why}" if why else ""))
+        self.model = echo(model)
+        self.why = why
+
+
 class UnsupportedMediaType(CoreError):
     """A JSON route got a body that does not say it is JSON (a browser's cross-site form)."""
 

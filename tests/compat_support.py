@@ -20,7 +20,7 @@ from worker.runner import Worker
 from worker.settings import WorkerSettings
 
 MODEL = "llama3.2:1b"
-EMBED_MODEL = "nomic-embed-text"
+EMBED_MODEL = "nomic-embed-text:latest"
 
 
 @dataclass

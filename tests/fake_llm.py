@@ -1,6 +1,7 @@
 """Fake Ollama and OpenAI-compatible servers: real HTTP servers on 127.0.0.x speaking the
-documented wire formats (Ollama /api/generate, /api/embeddings, /api/tags; OpenAI
-/chat/completions), including their error answers.
+documented wire formats (Ollama /api/generate, /api/chat, /api/embed(dings), /api/tags,
+/api/show, /api/ps, /api/pull, /api/version; OpenAI /chat/completions), including their error
+answers, tool calls (streamed and not) and Ollama's `name` = `name:latest`.
 
 Each records the requests it got and how many it was serving at once, so tests can check
 what a user's device would have seen.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import socket
 import time
@@ -91,6 +93,10 @@ class FakeOllama(FakeServer):
     chunk_delay: float = 0.0
     # This many upcoming streams break off after 3 chunks (the runner died mid-answer).
     cut_streams: int = 0
+    # Models held in memory, as /api/ps lists them.
+    loaded: list[str] = field(default_factory=list)
+    # What /api/pull can fetch ("registry"); a pulled model joins `models`.
+    pullable: list[str] = field(default_factory=list)
 
     def app(self) -> Starlette:
         return Starlette(
@@ -101,11 +107,21 @@ class FakeOllama(FakeServer):
                 Route("/api/embed", self.embed, methods=["POST"]),
                 Route("/api/tags", self.tags, methods=["GET"]),
                 Route("/api/version", self.version, methods=["GET"]),
+                Route("/api/show", self.show, methods=["POST"]),
+                Route("/api/ps", self.ps, methods=["GET"]),
+                Route("/api/pull", self.pull, methods=["POST"]),
             ]
         )
 
-    async def version(self, _request: Request) -> JSONResponse:
-        return JSONResponse({"version": "0.5.7"})
+    def has(self, name: Any) -> str | None:
+        """The listed name `name` means (Ollama adds :latest to an untagged name)."""
+        if not isinstance(name, str):
+            return None
+        tagged = name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+        for listed in self.models:
+            if listed == name or listed == tagged or f"{listed}:latest" == tagged:
+                return listed
+        return None
 
     def answer_text(self, prompt: str) -> str:
         text = f"echo: {prompt}"
@@ -161,6 +177,11 @@ class FakeOllama(FakeServer):
             if missing := self._unknown_model(body):
                 return missing
             prompt = str(body["messages"][-1].get("content", ""))
+            if body.get("tools") and body["messages"][-1].get("role") == "user":
+                return self._tool_call(body, prompt)
+            images = body["messages"][-1].get("images") or []
+            if images:
+                prompt = f"{prompt} [{len(images)} image(s)]"
             text = self.answer_text(prompt)
             if body.get("stream", True):
                 return self._ndjson(body["model"], text, prompt, chat=True)
@@ -189,11 +210,131 @@ class FakeOllama(FakeServer):
                 }
             )
 
+    def _tool_call(self, body: dict[str, Any], prompt: str) -> JSONResponse | StreamingResponse:
+        """The model calls the first tool offered, with the prompt as its `query` argument."""
+        name = body["tools"][0]["function"]["name"]
+        message = {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"function": {"name": name, "arguments": {"query": prompt}}}],
+        }
+        head = {"model": body["model"], "created_at": "2026-01-01T00:00:00Z"}
+        if not body.get("stream", True):
+            return JSONResponse({**head, "message": message, **self._stats(prompt)})
+
+        async def lines() -> AsyncIterator[bytes]:
+            yield (json.dumps({**head, "message": message, "done": False}) + "\n").encode()
+            last = {**head, "message": {"role": "assistant", "content": ""}, **self._stats(prompt)}
+            yield (json.dumps(last) + "\n").encode()
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    def _entry(self, name: str) -> dict[str, Any]:
+        family = "nomic-bert" if "embed" in name else "llama"
+        return {
+            "name": name,
+            "model": name,
+            "modified_at": "2026-10-01T12:00:00.123456789+02:00",
+            "size": 1_300_000_000,
+            "digest": hashlib.sha256(name.encode()).hexdigest(),
+            "details": {
+                "parent_model": "",
+                "format": "gguf",
+                "family": family,
+                "families": [family],
+                "parameter_size": "1.2B",
+                "quantization_level": "Q8_0",
+            },
+        }
+
     async def tags(self, _request: Request) -> JSONResponse:
-        return JSONResponse({"models": [{"name": m, "model": m} for m in self.models]})
+        return JSONResponse({"models": [self._entry(m) for m in self.models]})
+
+    async def version(self, _request: Request) -> JSONResponse:
+        return JSONResponse({"version": "0.12.6"})
+
+    async def show(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        self.requests.append((request.url.path, body, dict(request.headers)))
+        name = self.has(body.get("model") or body.get("name"))
+        if name is None:
+            wanted = body.get("model") or body.get("name")
+            return JSONResponse({"error": f"model '{wanted}' not found"}, status_code=404)
+        entry = self._entry(name)
+        family = entry["details"]["family"]
+        return JSONResponse(
+            {
+                "license": "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT",
+                "modelfile": f'# Modelfile generated by "ollama show"\nFROM {name}\n',
+                "parameters": 'stop "<|eot_id|>"',
+                "template": "{{ .Prompt }}",
+                "details": entry["details"],
+                "model_info": {
+                    "general.architecture": family,
+                    "general.parameter_count": 1235814432,
+                    f"{family}.context_length": 131072,
+                    f"{family}.embedding_length": 2048,
+                },
+                "capabilities": ["embedding"] if "embed" in name else ["completion", "tools"],
+                "modified_at": entry["modified_at"],
+            }
+        )
+
+    async def ps(self, _request: Request) -> JSONResponse:
+        models = []
+        for name in self.loaded:
+            entry = self._entry(name)
+            models.append(
+                {
+                    **{k: entry[k] for k in ("name", "model", "size", "digest", "details")},
+                    "expires_at": "2026-10-01T12:05:00.000000000Z",
+                    "size_vram": entry["size"],
+                    "context_length": 4096,
+                }
+            )
+        return JSONResponse({"models": models})
+
+    async def pull(self, request: Request) -> JSONResponse | StreamingResponse:
+        """Ollama's progress: pulling manifest, a layer's downloading lines, verifying, success;
+        an unknown name is {"error": "pull model manifest: file does not exist"}."""
+        body = await request.json()
+        self.requests.append((request.url.path, body, dict(request.headers)))
+        name = body.get("model") or body.get("name")
+        if name not in self.pullable:
+            lines_ = [
+                {"status": "pulling manifest"},
+                {"error": "pull model manifest: file does not exist"},
+            ]
+        else:
+            digest = "sha256:" + "ab" * 32
+            lines_ = [
+                {"status": "pulling manifest"},
+                *(
+                    {
+                        "status": f"pulling {digest[7:19]}",
+                        "digest": digest,
+                        "total": 1000,
+                        "completed": c,
+                    }
+                    for c in (0, 500, 1000)
+                ),
+                {"status": "verifying sha256 digest"},
+                {"status": "writing manifest"},
+                {"status": "success"},
+            ]
+            self.models.append(name)
+        if not body.get("stream", True):
+            last = lines_[-1]
+            return JSONResponse(last, status_code=500 if "error" in last else 200)
+
+        async def stream() -> AsyncIterator[bytes]:
+            for line in lines_:
+                yield (json.dumps(line) + "\n").encode()
+
+        return StreamingResponse(stream(), media_type="application/x-ndjson")
 
     def _unknown_model(self, body: dict[str, Any]) -> JSONResponse | None:
-        if body.get("model") not in self.models:
+        if self.has(body.get("model")) is None:
             return JSONResponse(
                 {"error": f"model '{body.get('model')}' not found, try pulling it first"},
                 status_code=404,
@@ -299,6 +440,29 @@ class FakeOpenAI(FakeServer):
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
+    def _sse_tool_call(self, body: dict[str, Any]) -> StreamingResponse:
+        """A streamed tool call as OpenAI sends it: id and name first, arguments in pieces."""
+        name = body["tools"][0]["function"]["name"]
+        base = {"id": "chatcmpl-3", "object": "chat.completion.chunk", "created": 1}
+        model = body["model"]
+
+        def call(delta: dict[str, Any]) -> bytes:
+            choice = {"index": 0, "delta": {"tool_calls": [{"index": 0, **delta}]}}
+            return _sse({**base, "model": model, "choices": [choice]})
+
+        async def events() -> AsyncIterator[bytes]:
+            first = {"role": "assistant", "content": None}
+            yield _sse({**base, "model": model, "choices": [{"index": 0, "delta": first}]})
+            head = {"id": "call_9", "type": "function", "function": {"name": name, "arguments": ""}}
+            yield call(head)
+            for piece in ('{"q', 'uery": ', '"now"}'):
+                yield call({"function": {"arguments": piece}})
+            end = {"index": 0, "delta": {}, "finish_reason": "tool_calls"}
+            yield _sse({**base, "model": model, "choices": [end]})
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
     async def chat(self, request: Request) -> JSONResponse | StreamingResponse:
         if refused := self._refused(request):
             return refused
@@ -308,6 +472,8 @@ class FakeOpenAI(FakeServer):
                 return body
             last = body["messages"][-1].get("content")
             if body.get("tools") and body["messages"][-1]["role"] == "user":
+                if body.get("stream"):
+                    return self._sse_tool_call(body)
                 return JSONResponse(_tool_call_answer(body))
             if body.get("stream"):
                 return self._sse(body["model"], f"re: {last}")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.compat.openai_views import error_for
-from core.compat.shape import resolve_model
+from core.compat.shape import chat_request, resolve_model
 from core.errors import NoRoute
 from core.routing.breaker import (
     HALF_OPEN,
@@ -19,21 +19,40 @@ from core.routing.breaker import (
     success_targets,
 )
 from core.routing.decide import cloud_fallback, route
+from core.routing.model_names import UnknownModel, catalog_name, with_tag
 from tests.test_routing_decide import ask, device, fleet
+
+HI = [{"role": "user", "content": "hi"}]
 
 
 def test_model_names_pick_providers() -> None:
     f = fleet(device("gpu1.", "qwen2.5:3b"))
-    assert resolve_model("auto", f) == ("auto", None)
-    assert resolve_model("ollama/qwen2.5:3b", f) == ("ollama", "qwen2.5:3b")
-    assert resolve_model("openrouter/meta/llama-3-70b", f) == ("openrouter", "meta/llama-3-70b")
-    assert resolve_model("openai/gpt-4o", f) == ("openai", "gpt-4o")
-    assert resolve_model("qwen2.5:3b", f) == ("ollama", "qwen2.5:3b")
-    assert resolve_model("anthropic/claude-3", f) == ("openrouter", "anthropic/claude-3")
-    assert resolve_model("gpt-4o", f) == ("openai", "gpt-4o")
-    assert resolve_model("gpt-4o", f, local=True) == ("ollama", "gpt-4o")
+    assert resolve_model("auto") == ("auto", None)
+    assert resolve_model("ollama/qwen2.5:3b") == ("ollama", "qwen2.5:3b")
+    assert resolve_model("openrouter/meta/llama-3-70b") == ("openrouter", "meta/llama-3-70b")
+    assert resolve_model("openai/gpt-4o") == ("openai", "gpt-4o")
+
+    def provider(model: str, fleet_: object = f) -> str:
+        return route(chat_request(fleet_, model=model, messages=HI, source="t"), fleet_).provider
+
+    assert provider("qwen2.5:3b") == "ollama"
+    assert provider("anthropic/claude-3") == "openrouter"
+    assert provider("gpt-4o") == "openai"
+    assert provider("ft:gpt-4o-mini:acme::abc") == "openai"
+    with pytest.raises(UnknownModel):
+        provider("mistral:7b")  # an Ollama tag no device has: no cloud serves it either
     no_cloud = fleet(device("gpu1."), kinds=frozenset({"ollama.generate"}))
-    assert resolve_model("mistral:7b", no_cloud) == ("ollama", "mistral:7b")
+    with pytest.raises(UnknownModel):
+        provider("gpt-4o", no_cloud)
+    # No device known: the worker's own Ollama may have it.
+    assert provider("mistral:7b", fleet(kinds=frozenset({"ollama.generate"}))) == "ollama"
+
+
+def test_untagged_names_mean_latest() -> None:
+    assert with_tag("llama3") == "llama3:latest" and with_tag("hf.co/a/b:Q4") == "hf.co/a/b:Q4"
+    assert catalog_name("llama3", {"llama3:latest", "x"}) == "llama3:latest"
+    assert catalog_name("llama3:latest", {"llama3"}) == "llama3"
+    assert catalog_name("llama3:8b", {"llama3:latest"}) is None
 
 
 def test_open_device_breaker_routes_around_the_device() -> None:

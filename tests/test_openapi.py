@@ -12,11 +12,13 @@ from core.http.openapi import ErrorResponse
 
 ECHO = {"kind": "echo", "payload": {"a": 1}}
 ERROR_REF = "#/components/schemas/ErrorResponse"
-OPEN = {"/health", "/api/version"}  # no token, no input (Ollama clients probe /api/version)
+# No token, no input: Ollama clients probe / and /api/version before anything else.
+OPEN = {"/health", "/api/version", "/"}
 # The drop-in APIs answer errors in their provider's own format, which its clients parse.
 PROVIDER_ERROR_REFS = {
     "/v1/chat/completions": "#/components/schemas/OpenAIErrorResponse",
     "/v1/embeddings": "#/components/schemas/OpenAIErrorResponse",
+    "/v1/models/": "#/components/schemas/OpenAIErrorResponse",
     "/api/": "#/components/schemas/OllamaErrorResponse",
 }
 
@@ -105,8 +107,8 @@ async def test_every_operation_names_its_success_body(http: httpx.AsyncClient) -
     schema = (await http.get("/openapi.json")).json()
     unnamed = []
     for method, path, op in operations(schema):
-        if path.endswith("/stream"):
-            continue  # text/event-stream, described in words
+        if path.endswith("/stream") or path == "/":
+            continue  # text/event-stream or Ollama's plain-text probe, described in words
         success = next(a for s, a in op["responses"].items() if s.startswith("2"))
         ref = success.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
         if not ref:

@@ -10,6 +10,7 @@ from core.errors import InvalidInput, NoRoute
 from core.routing.decide import route
 from core.routing.fleet import Device, Fleet, Stats
 from core.routing.limits import DeviceLimits, LimitsTable, ModelFacts
+from core.routing.model_names import UnknownModel
 from core.routing.schemas import LlmRequest
 
 ALL_KINDS = frozenset({"ollama.generate", "ollama.embed", "openai.chat", "openrouter.chat"})
@@ -120,18 +121,42 @@ def test_a_model_is_never_sent_to_a_provider_that_cannot_serve_it() -> None:
     assert "openrouter cannot serve llama3.2:1b; using its default google/gemini-2.0-flash" in (
         d.reason
     )
-    # A cloud id routed to Ollama by prefer_local: Ollama's default model.
-    d = route(ask(model="openai/gpt-4o", constraints={"prefer_local": True}), f)
-    assert (d.provider, d.model) == ("ollama", "llama3.2:1b")
-    # The seed's example: gpt-4o-mini with prefer_local runs on Ollama's default model.
-    d = route(ask(model="gpt-4o-mini", constraints={"prefer_local": True}), f)
-    assert (d.provider, d.model) == ("ollama", "llama3.2:1b")
     # An OpenAI model name stays with OpenAI.
     assert route(ask(provider="openai", model="gpt-4o-mini"), f).model == "gpt-4o-mini"
 
 
+def test_a_named_model_decides_the_provider_even_under_prefer_local() -> None:
+    f = fleet(device("a.", "llama3.2:1b"))
+    # The documented full example: gpt-4o-mini with prefer_local is a cloud model, so the cloud.
+    d = route(ask(model="gpt-4o-mini", constraints={"prefer_local": True}), f)
+    assert (d.provider, d.model) == ("openai", "gpt-4o-mini")
+    assert "model gpt-4o-mini: served by openai" in d.reason
+    d = route(ask(model="openai/gpt-4o", constraints={"prefer_local": True}), f)
+    assert (d.provider, d.model) == ("openai", "gpt-4o")
+    # A device's model stays on the device, even where rule 4 puts the clouds first.
+    d = route(ask(model="llama3.2:1b"), f)
+    assert (d.provider, d.model, d.device_id) == ("ollama", "llama3.2:1b", "a.")
+    # No tag means :latest, in both directions.
+    tagged = fleet(device("a.", "nomic-embed-text:latest", "qwen3"))
+    assert route(ask(task="embed", model="nomic-embed-text"), tagged).model == (
+        "nomic-embed-text:latest"
+    )
+    assert route(ask(model="qwen3:latest"), tagged).model == "qwen3"
+
+
+def test_a_model_nobody_serves_is_refused_naming_it() -> None:
+    f = fleet(device("a.", "llama3.2:1b"))
+    with pytest.raises(UnknownModel, match="mistral:7b") as caught:
+        route(ask(model="mistral:7b", constraints={"prefer_local": True}), f)
+    assert caught.value.code == "model_not_found"
+    with pytest.raises(UnknownModel, match="gpt-4o-mini"):
+        route(ask(model="gpt-4o-mini"), fleet(device("a."), kinds=frozenset({"ollama.generate"})))
+    with pytest.raises(UnknownModel, match="bge-m3"):
+        route(ask(task="embed", model="bge-m3"), f)
+
+
 def test_explicit_ollama_with_a_model_no_device_has_is_422() -> None:
-    with pytest.raises(InvalidInput, match=r"no device has model qwen2\.5:7b"):
+    with pytest.raises(UnknownModel, match=r"no device has model qwen2\.5:7b"):
         route(ask(provider="ollama", model="qwen2.5:7b"), fleet(device("a.")))
 
 

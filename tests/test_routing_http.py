@@ -45,7 +45,7 @@ async def test_auto_goes_to_openrouter_with_its_default_model(
     await register(http, "cloud", CLOUD)
     await register(http, "local", LOCAL)
     await add_device(db, "a.ts.net.", "http://127.0.0.2:11434")
-    body = await routed(http, task="chat", prompt="Summarise", model="llama3.2:1b", max_tokens=20)
+    body = await routed(http, task="chat", prompt="Summarise", max_tokens=20)
     assert body["provider"] == "openrouter" and body["kind"] == "openrouter.chat"
     assert body["model"] == "google/gemini-2.0-flash" and body["device_id"] is None
     assert "rule 4: openrouter, openai, then ollama" in body["reason"]

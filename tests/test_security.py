@@ -40,8 +40,9 @@ TELEGRAM = "987654:telegram-secret-Hd2"
 SECRETS = (CLIENT, WORKER, OPENAI_KEY, OPENROUTER_KEY, TELEGRAM)
 # Open by design (DESIGN.md: /health stays open; /metrics is Prometheus; the API's own docs).
 PUBLIC = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-# Ollama clients probe the version before anything else; it says nothing about the fleet.
-PUBLIC |= {"/api/version"}
+# Ollama clients probe the root and the version before anything else; neither says anything
+# about the fleet.
+PUBLIC |= {"/api/version", "/"}
 
 
 @contextlib.asynccontextmanager

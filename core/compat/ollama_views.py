@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.compat import openai_views, tool_calls
+from core.errors import UnknownModel
 from core.queue.models import Job
 
 OLLAMA_VERSION = "0.9.0"
@@ -16,6 +18,15 @@ _STATS = (
     "eval_count",
     "eval_duration",
 )
+
+
+def error_for(exc: Exception) -> tuple[int, dict[str, str]]:
+    """(status, Ollama's {"error": "..."}) for one of our exceptions; an unknown model is
+    Ollama's own 404 "model 'x' not found"."""
+    if isinstance(exc, UnknownModel):
+        return 404, {"error": f"model '{exc.model}' not found"}
+    status, body = openai_views.error_for(exc)
+    return status, {"error": body["error"]["message"]}
 
 
 def now() -> str:
@@ -50,6 +61,23 @@ def generate_line(model: str, text: str = "", thinking: str = "") -> dict[str, A
     return line
 
 
+def _data(job: Job) -> dict[str, Any]:
+    data = _result(job).get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def done_reason(job: Job) -> str:
+    """Ollama's own done_reason; a cloud's finish_reason "length" as Ollama says it."""
+    data = _data(job)
+    if isinstance(data.get("done_reason"), str):
+        return data["done_reason"]
+    choices = data.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        if choices[0].get("finish_reason") == "length":
+            return "length"
+    return "stop"
+
+
 def generate_final(job: Job, model: str, *, whole: bool) -> dict[str, Any]:
     result = _result(job)
     line: dict[str, Any] = {
@@ -57,12 +85,24 @@ def generate_final(job: Job, model: str, *, whole: bool) -> dict[str, Any]:
         "created_at": now(),
         "response": (result.get("response") or "") if whole else "",
         "done": True,
-        "done_reason": "stop",
+        "done_reason": done_reason(job),
         **stats(job),
     }
     if whole and result.get("thinking"):
         line["thinking"] = result["thinking"]
+    if isinstance(_data(job).get("context"), list):
+        line["context"] = _data(job)["context"]
     return line
+
+
+def tool_calls_line(job: Job, model: str) -> dict[str, Any] | None:
+    """The streamed line that carries the answer's tool calls (as Ollama sends them, before
+    the done line); None when there are none."""
+    calls = tool_calls.of_job(job)
+    if not calls:
+        return None
+    message = {"role": "assistant", "content": "", "tool_calls": [c.ollama() for c in calls]}
+    return {"model": model, "created_at": now(), "message": message, "done": False}
 
 
 def chat_line(model: str, text: str = "", thinking: str = "") -> dict[str, Any]:
@@ -80,12 +120,14 @@ def chat_final(job: Job, model: str, *, whole: bool) -> dict[str, Any]:
     }
     if whole and result.get("thinking"):
         message["thinking"] = result["thinking"]
+    if whole and (calls := tool_calls.of_job(job)):
+        message["tool_calls"] = [c.ollama() for c in calls]
     return {
         "model": model,
         "created_at": now(),
         "message": message,
         "done": True,
-        "done_reason": "stop",
+        "done_reason": done_reason(job),
         **stats(job),
     }
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import math
 import struct
 from typing import Any
 
 from pydantic import ValidationError
 
 from core import errors
-from core.errors import JobFailedUpstream
+from core.compat import tool_calls
+from core.errors import InvalidInput, JobFailedUpstream, UnknownModel
 from core.queue.models import Job
 
 
@@ -30,6 +32,10 @@ def error_for(exc: Exception) -> tuple[int, dict[str, Any]]:
         return 400, error_body(
             message, "invalid_request_error", errors.ValidationFailed.code, param
         )
+    if isinstance(exc, UnknownModel):
+        message = f"The model `{exc.model}` does not exist or you do not have access to it"
+        message += f" ({exc.why})." if exc.why else "."
+        return 404, error_body(message, "invalid_request_error", exc.code, "model")
     if isinstance(exc, errors.CoreError):
         # OpenAI's and Ollama's clients know 400 for a bad request, never 422.
         status = 400 if exc.http_status == 422 else exc.http_status
@@ -56,25 +62,36 @@ def _result(job: Job) -> dict[str, Any]:
     return job.result if isinstance(job.result, dict) else {}
 
 
+def finish_reason(job: Job) -> str:
+    """The cloud's own finish_reason; "tool_calls" when the answer calls tools; else "stop"
+    (or "length" when Ollama stopped at num_predict)."""
+    cloud = _cloud_choice(_result(job))
+    if isinstance(cloud.get("finish_reason"), str):
+        return cloud["finish_reason"]
+    if tool_calls.of_job(job):
+        return "tool_calls"
+    data = _result(job).get("data")
+    if isinstance(data, dict) and data.get("done_reason") == "length":
+        return "length"
+    return "stop"
+
+
 def chat_completion(job: Job, model: str, created: int) -> dict[str, Any]:
     result = _result(job)
     message: dict[str, Any] = {"role": "assistant", "content": result.get("response") or ""}
     if result.get("thinking"):
         message["reasoning_content"] = result["thinking"]
-    finish_reason = "stop"
-    cloud = _cloud_choice(result)
-    if cloud.get("message", {}).get("tool_calls"):
-        message["tool_calls"] = cloud["message"]["tool_calls"]
+    calls = tool_calls.of_job(job)
+    if calls:
+        message["tool_calls"] = [c.openai() for c in calls]
         message["content"] = message["content"] or None
-    if isinstance(cloud.get("finish_reason"), str):
-        finish_reason = cloud["finish_reason"]
     return {
         "id": completion_id(str(job.id)),
         "object": "chat.completion",
         "created": created,
         "model": model,
         "choices": [
-            {"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}
+            {"index": 0, "message": message, "finish_reason": finish_reason(job), "logprobs": None}
         ],
         "usage": _usage(job),
         "system_fingerprint": None,
@@ -109,6 +126,14 @@ def chunk(
     }
 
 
+def tool_call_deltas(job: Job) -> list[dict[str, Any]]:
+    """The answer's tool calls as one streamed delta each (index, id, name, whole arguments)."""
+    return [
+        {"tool_calls": [{"index": i, **call.openai()}]}
+        for i, call in enumerate(tool_calls.of_job(job))
+    ]
+
+
 def usage_chunk(job: Job, model: str, created: int) -> dict[str, Any]:
     return {
         "id": completion_id(str(job.id)),
@@ -139,6 +164,32 @@ def embeddings(
         "model": model,
         "usage": {"prompt_tokens": usage["prompt_tokens"], "total_tokens": usage["prompt_tokens"]},
     }
+
+
+def embedding_texts(value: Any) -> str | list[str]:
+    """The texts of an embeddings input; token arrays are refused by name: Ollama's embedding
+    models read text, and core has no tokenizer to turn OpenAI's token ids back into it."""
+    if isinstance(value, list) and value and not isinstance(value[0], str):
+        raise InvalidInput(
+            "input: token arrays cannot be embedded by the fleet's Ollama models; send text "
+            "(LangChain: OpenAIEmbeddings(check_embedding_ctx_length=False))"
+        )
+    return value
+
+
+def with_dimensions(vectors: list[list[float]], dimensions: int | None) -> list[list[float]]:
+    """Vectors cut to `dimensions` and scaled back to unit length (what OpenAI's v3 models
+    do), for an Ollama that ignored the field; shorter vectors are a 400 naming it."""
+    if dimensions is None:
+        return vectors
+    out = []
+    for vector in vectors:
+        if len(vector) < dimensions:
+            raise InvalidInput(f"dimensions: the model's vectors have only {len(vector)}")
+        cut = vector[:dimensions]
+        norm = math.sqrt(sum(x * x for x in cut)) or 1.0
+        out.append([x / norm for x in cut])
+    return out
 
 
 def vectors_of(job: Job) -> list[list[float]]:

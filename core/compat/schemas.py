@@ -1,7 +1,7 @@
 """Bodies of the OpenAI- and Ollama-compatible endpoints, validated and bounded.
 
-Unknown fields are accepted and ignored (clients send many we do not use); those a cloud
-provider understands are passed through (see core.compat.shape)."""
+Extra fields are accepted: those of each API's reference are carried to the chosen provider or
+refused there by name (core.compat.params); others are ignored."""
 
 from __future__ import annotations
 
@@ -15,37 +15,47 @@ ModelName = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(max_length=MAX_PROMPT_CHARS)]
 MAX_MESSAGES = 500
 MAX_INPUTS = 256
+MAX_PARTS = 100
+MAX_TOKENS_PER_INPUT = 100_000
 
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-def message_text(content: Any) -> str:
-    """OpenAI content: a string or a list of parts; the text parts joined."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = [
-            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
-        ]
-        return "".join(str(t) for t in texts)
-    raise ValueError("content must be a string or a list of parts")
+def _bounded_content(content: Any) -> Any:
+    """OpenAI content: a string or a list of parts (text, image_url, ...), kept as sent."""
+    if content is None or isinstance(content, str):
+        text = content or ""
+    elif isinstance(content, list) and all(isinstance(p, dict) for p in content):
+        if len(content) > MAX_PARTS:
+            raise ValueError(f"content holds at most {MAX_PARTS} parts")
+        text = "".join(str(p.get("text") or "") for p in content)
+    else:
+        raise ValueError("content must be a string or a list of parts")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ValueError(f"content is longer than {MAX_PROMPT_CHARS} characters")
+    return content
 
 
 class ChatMessage(_Loose):
+    """An OpenAI message; `tool_calls`, `tool_call_id`, `name` are kept (extra fields)."""
+
     role: Annotated[str, StringConstraints(min_length=1, max_length=50)]
     content: Any = None
 
     @field_validator("content")
     @classmethod
-    def _text(cls, value: Any) -> str:
-        text = message_text(value)
-        if len(text) > MAX_PROMPT_CHARS:
-            raise ValueError(f"content is longer than {MAX_PROMPT_CHARS} characters")
-        return text
+    def _content(cls, value: Any) -> Any:
+        return _bounded_content(value)
+
+
+class OllamaMessage(_Loose):
+    """An Ollama message; `images`, `tool_calls`, `tool_name`, `thinking` are kept."""
+
+    role: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    content: Text = ""
+    images: list[str] | None = Field(None, max_length=MAX_PARTS)
 
 
 class StreamOptions(_Loose):
@@ -66,15 +76,21 @@ class ChatCompletionRequest(_Loose):
     fallback: bool = False
 
 
+Tokens = Annotated[list[int], Field(min_length=1, max_length=MAX_TOKENS_PER_INPUT)]
+
+
 class EmbeddingRequest(_Loose):
+    """`input`: a text, texts, a token array or token arrays (as LangChain sends them)."""
+
     model: ModelName
-    input: Text | list[Text] = Field(...)
+    input: Text | list[Text] | Tokens | list[Tokens] = Field(...)
     encoding_format: str | None = None
+    dimensions: int | None = Field(None, ge=1, le=65536)
     priority: int = Field(0, ge=-1000, le=1000)
 
     @field_validator("input")
     @classmethod
-    def _bounded(cls, value: str | list[str]) -> str | list[str]:
+    def _bounded(cls, value: Any) -> Any:
         if isinstance(value, list) and not 1 <= len(value) <= MAX_INPUTS:
             raise ValueError(f"input holds 1 to {MAX_INPUTS} texts")
         return value
@@ -84,6 +100,8 @@ class OllamaGenerate(_Loose):
     model: ModelName
     prompt: Text = ""
     system: Text | None = None
+    images: list[str] | None = Field(None, max_length=MAX_PARTS)
+    context: list[int] | None = Field(None, max_length=1_000_000)
     stream: bool = True
     options: dict[str, Any] | None = None
     think: bool | str | None = None
@@ -94,7 +112,7 @@ class OllamaGenerate(_Loose):
 
 class OllamaChat(_Loose):
     model: ModelName
-    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    messages: list[OllamaMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = True
     options: dict[str, Any] | None = None
     think: bool | str | None = None
@@ -108,6 +126,8 @@ class OllamaEmbed(_Loose):
     input: Text | list[Text]
     options: dict[str, Any] | None = None
     keep_alive: Any = None
+    truncate: bool | None = None
+    dimensions: int | None = Field(None, ge=1, le=65536)
 
     @field_validator("input")
     @classmethod
@@ -122,3 +142,27 @@ class OllamaEmbeddings(_Loose):
     prompt: Text
     options: dict[str, Any] | None = None
     keep_alive: Any = None
+
+
+class OllamaShowRequest(_Loose):
+    model: ModelName | None = None
+    name: ModelName | None = None  # older clients
+    verbose: bool | None = None
+
+    @property
+    def wanted(self) -> str:
+        return self.model or self.name or ""
+
+
+class OllamaPull(_Loose):
+    """`device`: the device to pull onto (our extension); else routing picks one."""
+
+    model: ModelName | None = None
+    name: ModelName | None = None  # older clients
+    stream: bool = True
+    insecure: bool | None = None
+    device: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+
+    @property
+    def wanted(self) -> str:
+        return self.model or self.name or ""

@@ -1,14 +1,21 @@
 """From a compatible request to a routed job: which provider a model name means, the
-LlmRequest routing decides on, and the payload the chosen provider's worker gets. Pure."""
+LlmRequest routing decides on, and the payload the chosen provider's worker gets. Pure.
+
+The payload is shaped once the provider is chosen, and raises InvalidInput (naming the field)
+for what that provider cannot take, before any job is written.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from core.compat import messages as convert
+from core.compat import params
 from core.routing.decide import Decision
 from core.routing.fleet import Fleet
-from core.routing.schemas import PROVIDERS, Constraints, LlmRequest, Message
+from core.routing.model_names import split_provider
+from core.routing.schemas import Constraints, LlmRequest, Message
 
 # OpenAI request fields a cloud provider gets as they came.
 CLOUD_PASSTHROUGH = (
@@ -18,41 +25,49 @@ CLOUD_PASSTHROUGH = (
     "response_format",
     "tools",
     "tool_choice",
+    "parallel_tool_calls",
     "presence_penalty",
     "frequency_penalty",
     "max_completion_tokens",
+    "logprobs",
+    "top_logprobs",
+    "logit_bias",
+    "reasoning_effort",
+    "user",
 )
 # Ollama request fields an Ollama device gets as they came.
-OLLAMA_PASSTHROUGH = ("think", "format", "keep_alive", "raw", "template", "suffix", "tools")
+OLLAMA_PASSTHROUGH = (
+    "think",
+    "format",
+    "keep_alive",
+    "raw",
+    "template",
+    "suffix",
+    "tools",
+    "context",
+    "images",
+    "options",
+)
 
 Shape = Callable[[Decision], dict[str, Any]]
 
 
-def resolve_model(
-    model: str | None, fleet: Fleet, *, task: str = "chat", local: bool = False
-) -> tuple[str, str | None]:
-    """(provider, model) for a model name: `auto`, `ollama/x`, `openai/x`, `openrouter/x`, or
-    a bare name: a fleet model (or any bare name when `local`, the Ollama API) -> ollama;
-    `vendor/model` -> openrouter; else openai when an OpenAI worker runs, else ollama."""
+def resolve_model(model: str | None) -> tuple[str, str | None]:
+    """(provider, model) for routing: `auto` (or nothing) -> ("auto", None); a provider prefix
+    (`ollama/x`, `openai/x`, `openrouter/x`) -> that provider; any other name -> ("auto",
+    name), and routing sends it to whoever serves it (core.routing.model_names), or refuses it
+    with UnknownModel before any job is written."""
     if not model or model == "auto":
         return "auto", None
-    prefix, sep, rest = model.partition("/")
-    if sep and prefix in PROVIDERS and rest:
-        return prefix, rest
-    if local or task == "embed" or model in fleet.catalog():
-        return "ollama", model
-    if "/" in model:
-        return "openrouter", model
-    if "openai.chat" in fleet.live_kinds:
-        return "openai", model
-    return "ollama", model
+    prefix, name = split_provider(model)
+    return (prefix, name) if prefix else ("auto", model)
 
 
 def chat_request(
     fleet: Fleet,
     *,
     model: str,
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     temperature: float | None = None,
     max_tokens: int | None = None,
     priority: int = 0,
@@ -61,22 +76,28 @@ def chat_request(
     source: str,
     local: bool = False,
 ) -> LlmRequest:
-    provider, concrete = resolve_model(model, fleet, local=local)
+    """`local`: the Ollama API, where `auto` prefers the fleet's own devices."""
+    del fleet  # routing decides on the fleet; the request only names what the client asked
+    provider, concrete = resolve_model(model)
     return LlmRequest(
         task="chat",
         provider=provider,  # type: ignore[arg-type]
         model=concrete,
-        messages=[Message(role=m["role"], content=m["content"]) for m in messages],
+        messages=[
+            Message(role=str(m["role"]), content=convert.text_of(m.get("content")))
+            for m in messages
+        ],
         temperature=temperature,
         max_tokens=max_tokens,
         priority=priority,
         source=source,
-        constraints=Constraints(prefer_local=prefer_local, fallback=fallback),
+        constraints=Constraints(prefer_local=prefer_local or local, fallback=fallback),
     )
 
 
 def embed_request(fleet: Fleet, *, model: str, text: str, priority: int, source: str) -> LlmRequest:
-    provider, concrete = resolve_model(model, fleet, task="embed")
+    del fleet
+    provider, concrete = resolve_model(model)
     return LlmRequest(
         task="embed",
         provider=provider,  # type: ignore[arg-type]
@@ -87,69 +108,70 @@ def embed_request(fleet: Fleet, *, model: str, text: str, priority: int, source:
     )
 
 
-def _options(temperature: float | None, max_tokens: int | None, given: dict | None) -> dict:
-    options = dict(given or {})
-    if temperature is not None:
-        options.setdefault("temperature", temperature)
-    if max_tokens is not None:
-        options.setdefault("num_predict", max_tokens)
-    return options
-
-
-def chat_shape(
-    *,
-    messages: list[dict[str, str]],
-    stream: bool,
-    extra: dict[str, Any],
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    options: dict[str, Any] | None = None,
-    cloud_messages: list[dict[str, Any]] | None = None,
-) -> Shape:
-    """The payload for a chat: Ollama's /api/chat body on a device, else the cloud's
-    (`cloud_messages`: the client's messages as sent, tool calls and all)."""
+def openai_chat_shape(body: dict[str, Any], *, stream: bool) -> Shape:
+    """The payload for an OpenAI chat-completions request (`body`, as the client sent it):
+    Ollama's /api/chat on a device, the request itself for a cloud."""
+    max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
 
     def shape(decision: Decision) -> dict[str, Any]:
         if decision.provider == "ollama":
-            payload: dict[str, Any] = {"model": decision.model, "messages": messages}
-            opts = _options(temperature, max_tokens, options)
-            if opts:
-                payload["options"] = opts
-            payload.update({k: extra[k] for k in OLLAMA_PASSTHROUGH if extra.get(k) is not None})
+            payload: dict[str, Any] = {
+                "model": decision.model,
+                "messages": convert.openai_to_ollama(body["messages"]),
+            }
+            payload.update(params.openai_to_ollama(body, max_tokens))
         else:
+            params.check_n(body.get("n"))
             payload = dict(decision.payload)
-            if cloud_messages is not None:
-                payload["messages"] = cloud_messages
-            payload.update({k: extra[k] for k in CLOUD_PASSTHROUGH if extra.get(k) is not None})
+            payload["messages"] = body["messages"]
+            payload.update({k: body[k] for k in CLOUD_PASSTHROUGH if body.get(k) is not None})
         payload["stream"] = stream
         return payload
 
     return shape
 
 
-def generate_shape(
-    *, prompt: str, system: str | None, stream: bool, options: dict | None, extra: dict
-) -> Shape:
-    """Ollama's /api/generate body on a device; messages for a cloud provider."""
+def ollama_chat_shape(body: dict[str, Any], *, stream: bool) -> Shape:
+    """The payload for an Ollama /api/chat request: as it came on a device, as a chat
+    completion (tool calls, images and options carried over) for a cloud."""
 
     def shape(decision: Decision) -> dict[str, Any]:
         if decision.provider == "ollama":
-            payload: dict[str, Any] = {"model": decision.model, "prompt": prompt}
-            if system:
-                payload["system"] = system
-            if options:
-                payload["options"] = dict(options)
-            payload.update({k: extra[k] for k in OLLAMA_PASSTHROUGH if extra.get(k) is not None})
+            payload = {"model": decision.model, "messages": body["messages"]}
+            payload.update({k: body[k] for k in OLLAMA_PASSTHROUGH if body.get(k) is not None})
         else:
             payload = dict(decision.payload)
+            payload["messages"] = convert.ollama_to_openai(body["messages"])
+            payload.update(params.ollama_to_cloud(body))
         payload["stream"] = stream
         return payload
 
     return shape
 
 
-def embed_shape(texts: str | list[str]) -> Shape:
+def generate_shape(body: dict[str, Any], *, stream: bool) -> Shape:
+    """Ollama's /api/generate body on a device; messages (system + prompt) for a cloud."""
+
     def shape(decision: Decision) -> dict[str, Any]:
-        return {"model": decision.model, "input": texts}
+        if decision.provider == "ollama":
+            payload: dict[str, Any] = {"model": decision.model, "prompt": body.get("prompt", "")}
+            if body.get("system"):
+                payload["system"] = body["system"]
+            payload.update({k: body[k] for k in OLLAMA_PASSTHROUGH if body.get(k) is not None})
+        else:
+            payload = dict(decision.payload)
+            payload.update(params.ollama_to_cloud(body))
+        payload["stream"] = stream
+        return payload
+
+    return shape
+
+
+def embed_shape(texts: str | list[str], extra: dict[str, Any] | None = None) -> Shape:
+    """Ollama's /api/embed body; `extra`: dimensions, truncate, keep_alive, options as given."""
+    fields = {k: v for k, v in (extra or {}).items() if v is not None}
+
+    def shape(decision: Decision) -> dict[str, Any]:
+        return {"model": decision.model, "input": texts, **fields}
 
     return shape

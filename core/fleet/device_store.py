@@ -8,7 +8,7 @@ from typing import Any
 
 from core.db.queries import load_queries
 from core.db.store import PoolStore
-from core.fleet.models import OllamaModel, OllamaProbe, TailnetNode
+from core.fleet.models import OllamaModel, OllamaProbe, ProbeTarget, TailnetNode
 
 Q = load_queries(Path(__file__).with_name("devices.sql"))
 
@@ -35,9 +35,10 @@ class DeviceStore(PoolStore):
         async with self._conn() as conn:
             return {r["name"] for r in await conn.fetch(Q["model_list_with_context"])}
 
-    async def record_nodes(self, nodes: Sequence[TailnetNode]) -> None:
-        """Upserts the listed nodes; every device whose node is not online goes offline."""
-        online = [n.id for n in nodes if n.online]
+    async def record_nodes(self, nodes: Sequence[TailnetNode], keep: Sequence[str] = ()) -> None:
+        """Upserts the listed nodes; every device whose node is not online goes offline, but
+        those in `keep` (the configured Ollama, which tailscale need not list)."""
+        online = [n.id for n in nodes if n.online] + list(keep)
         async with self._conn() as conn, conn.transaction():
             if nodes:
                 await conn.execute(Q["device_upsert_nodes"], [_node_json(n) for n in nodes])
@@ -85,6 +86,22 @@ class DeviceStore(PoolStore):
         added = [r["model"] for r in changes if r["change"] == "added"]
         removed = [r["model"] for r in changes if r["change"] == "removed"]
         return added, removed, had_ollama
+
+    async def record_configured_failure(self, target: ProbeTarget, error: str) -> None:
+        """The configured Ollama did not answer: its device is offline, `error` the reason."""
+        node = target.node
+        async with self._conn() as conn:
+            await conn.execute(
+                Q["device_record_configured_failure"],
+                target.device_id,
+                target.base_device_id,
+                node.name,
+                node.host_name,
+                error,
+                list(node.ips),
+                target.base_url,
+                target.host,
+            )
 
     @staticmethod
     async def _upsert_models(conn: Any, models: Sequence[OllamaModel]) -> None:

@@ -88,6 +88,22 @@ ON CONFLICT (name) DO UPDATE
        context_length = coalesce(EXCLUDED.context_length, m.context_length),
        updated_at = now();
 
+-- name: device_record_configured_failure
+-- The Ollama at OLLAMA_BASE_URL did not answer: listed offline with the reason ($5), its
+-- address kept (it is still the configured device; routing says it is offline).
+INSERT INTO devices AS d (id, base_device_id, name, host_name, ips, online, ollama_addr,
+                          ollama_host, ollama_error, ollama_checked_at, offline_reason, offline_at)
+VALUES ($1, $2, $3, $4, $6::text[], false, $7, $8, $5, now(), $5, now())
+ON CONFLICT (id) DO UPDATE
+   SET online = false,
+       ollama_addr = EXCLUDED.ollama_addr,
+       ollama_latency_ms = NULL,
+       ollama_error = $5,
+       ollama_checked_at = now(),
+       offline_reason = $5,
+       offline_at = CASE WHEN d.online THEN now() ELSE coalesce(d.offline_at, now()) END,
+       updated_at = now();
+
 -- name: device_model_sync
 -- Device $1 now has exactly models $2 (sizes $3): listed ones available, others not.
 -- Returns (change, model) for every model that became available ('added') or not ('removed').

@@ -19,7 +19,7 @@ from core.fleet.discovery_store import DiscoveryRun, DiscoveryStore
 from core.fleet.models import DiscoverySummary, OllamaProbe, ProbeTarget
 from core.fleet.ollama_probe import probe
 from core.fleet.tailscale import TailscaleUnavailable, parse_status, read_status
-from core.fleet.targets import plan_targets
+from core.fleet.targets import configured_target, plan_targets
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ class DiscoveryConfig:
     interval_seconds: float = 60.0  # 0 = no background rounds
     tailscale_timeout: float = 10.0
     max_concurrent_probes: int = 64
+    # The Ollama at OLLAMA_BASE_URL: a device of the fleet whether or not tailscale runs.
+    ollama_base_url: str | None = None
 
 
 class Discovery:
@@ -45,6 +47,11 @@ class Discovery:
         self._local = asyncio.Lock()
         # The tailnet error of the last round: a machine without Tailscale says so once.
         self._last_error: str | None = None
+        self.configured = (
+            configured_target(config.ollama_base_url, config.ports)
+            if config.ollama_base_url
+            else None
+        )
 
     async def run_once(
         self, *, wait: bool = True, skip_within: float | None = None
@@ -99,8 +106,37 @@ class Discovery:
             )
         return summary
 
+    async def refresh_configured(self) -> OllamaProbe | None:
+        """Probes the configured Ollama now (at start-up, after a pull) and records it."""
+        if self.configured is None:
+            return None
+        summary = DiscoverySummary()
+        return await self._probe_configured(summary)
+
+    async def _probe_configured(self, summary: DiscoverySummary) -> OllamaProbe | None:
+        target = self.configured
+        if target is None:
+            return None
+        result = (await self._probe_all([target]))[0]
+        if result.ok:
+            added, removed, _had = await self._devices.record_probe(result)
+            summary.models_added += [{"device_id": target.device_id, "model": m} for m in added]
+            summary.models_removed += [{"device_id": target.device_id, "model": m} for m in removed]
+            summary.with_ollama += 1
+        else:
+            reason = f"Ollama at {target.base_url} (OLLAMA_BASE_URL): {result.error}"
+            await self._devices.record_configured_failure(target, reason)
+            summary.errors[target.device_id] = reason
+            log.warning("discovery: %s", reason, extra={"device_id": target.device_id})
+        return result
+
     async def _discover(self, summary: DiscoverySummary) -> None:
         config = self.config
+        before_configured = await self._devices.online_ids()
+        configured = await self._probe_configured(summary)
+        if configured is not None:
+            summary.devices_seen += 1
+            summary.online += int(configured.ok)
         try:
             status = await read_status(
                 config.tailscale_bin,
@@ -109,9 +145,16 @@ class Discovery:
             )
         except (TailscaleUnavailable, OSError) as exc:
             # Nothing is marked offline: not seeing the tailnet says nothing about the devices.
-            summary.error = str(exc)
-            repeated = summary.error == self._last_error
-            self._last_error = summary.error
+            after = await self._devices.online_ids()
+            summary.came_back = sorted(after - before_configured)
+            summary.went_offline = sorted(before_configured - after)
+            error = str(exc)
+            repeated = error == self._last_error
+            self._last_error = error
+            if configured is None:
+                summary.error = error
+            else:  # the configured Ollama is the fleet; no tailnet is no error then
+                summary.tailnet = error
             # A new problem is a WARNING; the same one every round after is DEBUG, so a
             # laptop without Tailscale does not log it every DISCOVERY_INTERVAL.
             log.log(
@@ -125,10 +168,11 @@ class Discovery:
             log.info("discovery: the tailnet answers again")
             self._last_error = None
         nodes = parse_status(status)
-        before = await self._devices.online_ids()
-        await self._devices.record_nodes(nodes)
-        summary.devices_seen = len(nodes)
-        summary.online = sum(1 for n in nodes if n.online)
+        before = before_configured
+        keep = [self.configured.node.id] if configured is not None and configured.ok else []
+        await self._devices.record_nodes(nodes, keep=keep)
+        summary.devices_seen += len(nodes)
+        summary.online += sum(1 for n in nodes if n.online)
         probes = await self._probe_all(plan_targets(nodes, config.ports))
         for result in probes:
             device_id = result.target.device_id

@@ -88,6 +88,8 @@ class DiscoverySummary:
     went_offline: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # the round could not run (tailscale missing, ...)
+    # Why the tailnet was not read, when the configured Ollama was probed all the same.
+    tailnet: str | None = None
     duration_ms: float | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -102,5 +104,6 @@ class DiscoverySummary:
             "came_back": self.came_back,
             "went_offline": self.went_offline,
             "errors": self.errors,
+            "tailnet": self.tailnet,
             "duration_ms": self.duration_ms,
         }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from core.fleet.models import ProbeTarget, TailnetNode
 
@@ -48,3 +50,43 @@ def plan_targets(nodes: Sequence[TailnetNode], ports: Sequence[int]) -> list[Pro
                 )
             )
     return targets
+
+
+def configured_target(url: str, ports: Sequence[int]) -> ProbeTarget:
+    """The Ollama at OLLAMA_BASE_URL as a probe target. Its device id is its host name as a
+    tailnet names nodes (a DNS name with its trailing dot, so the same machine found by
+    tailscale is the same device; an IP or a one-label name as is), with `:<port>` for a port
+    other than OLLAMA_PORTS' first. ValueError naming OLLAMA_BASE_URL for a URL without a host."""
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValueError(f"OLLAMA_BASE_URL: {url!r} names no host")
+    port = parts.port or 11434
+    try:
+        ipaddress.ip_address(host)
+        literal = True
+    except ValueError:
+        literal = False
+    dns_name = None if literal or "." not in host else f"{host}."
+    node_id = dns_name or host
+    url_host = f"[{host}]" if literal and ":" in host else host
+    node = TailnetNode(
+        id=node_id,
+        name=host if literal else host.split(".", 1)[0],
+        host_name=host if literal else host.split(".", 1)[0],
+        dns_name=dns_name,
+        ips=(host,) if literal else (),
+        os=None,
+        online=True,
+        last_seen=None,
+        tags=(),
+    )
+    device_id = device_id_for(node_id, port, ports)
+    return ProbeTarget(
+        device_id=device_id,
+        base_device_id=None if device_id == node_id else node_id,
+        node=node,
+        port=port,
+        base_url=f"{parts.scheme or 'http'}://{url_host}:{port}",
+        host=host,
+    )

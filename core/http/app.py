@@ -65,6 +65,7 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(openai_compat.router)
     app.include_router(ollama_compat.router)
+    app.include_router(ollama_compat.root_router)
     app.include_router(costs.router)
     app.add_middleware(
         BodySizeLimit, max_bytes=runtime.settings.max_body_bytes, error_body=too_large_body

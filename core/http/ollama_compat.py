@@ -1,5 +1,6 @@
-"""Ollama-compatible API on core: /api/generate, /api/chat, /api/embed, /api/embeddings,
-/api/tags, /api/version. An Ollama client pointed at core is load-balanced over the fleet.
+"""Ollama-compatible API on core: `/`, /api/generate, /api/chat, /api/embed, /api/embeddings,
+/api/tags, /api/show, /api/ps, /api/pull, /api/version (copy, delete, create, push: 501).
+An Ollama client pointed at core is load-balanced over the fleet.
 
 Streams are NDJSON as Ollama's (stream defaults to true); errors are Ollama's {"error": "..."}.
 """
@@ -11,14 +12,28 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
 from core.compat import ollama_views as views
 from core.compat import openai_views
 from core.compat.jobs import Token, check_done
-from core.compat.schemas import OllamaChat, OllamaEmbed, OllamaEmbeddings, OllamaGenerate
-from core.compat.shape import chat_request, chat_shape, embed_request, embed_shape, generate_shape
-from core.errors import CoreError
+from core.compat.ollama_devices import device_with_model, pull_target
+from core.compat.schemas import (
+    OllamaChat,
+    OllamaEmbed,
+    OllamaEmbeddings,
+    OllamaGenerate,
+    OllamaPull,
+    OllamaShowRequest,
+)
+from core.compat.shape import (
+    chat_request,
+    embed_request,
+    embed_shape,
+    generate_shape,
+    ollama_chat_shape,
+)
+from core.errors import CoreError, InvalidInput
 from core.http import openapi_compat as doc
 from core.http.auth import require_client
 from core.http.openai_compat import compat_jobs, provider_errors, read_body
@@ -26,12 +41,13 @@ from core.http.openapi import ok
 from core.queue.models import Job
 
 router = APIRouter(prefix="/api", tags=["ollama-compatible"])
+# Ollama answers its health probe at the root: clients check it before anything else.
+root_router = APIRouter(tags=["ollama-compatible"])
 SOURCE = "ollama-compat"
 NDJSON = "application/x-ndjson"
+RUNNING = "Ollama is running"
 
-
-# Ollama's clients read {"error": "message"}.
-_ollama_errors = provider_errors(lambda body: {"error": body["error"]["message"]})
+_ollama_errors = provider_errors(views.error_for)
 
 
 def _line(data: dict[str, Any]) -> bytes:
@@ -42,6 +58,7 @@ async def _ndjson(
     items: AsyncIterator[Token | Job],
     piece: Callable[[str, str], dict[str, Any]],
     final: Callable[[Job], dict[str, Any]],
+    calls: Callable[[Job], dict[str, Any] | None] = lambda _job: None,
 ) -> AsyncIterator[bytes]:
     try:
         async for item in items:
@@ -49,9 +66,22 @@ async def _ndjson(
                 yield _line(piece(item.delta, item.thinking))
                 continue
             check_done(item)
+            if (line := calls(item)) is not None:
+                yield _line(line)
             yield _line(final(item))
     except CoreError as exc:
-        yield _line({"error": exc.message})
+        yield _line(views.error_for(exc)[1])
+
+
+@root_router.api_route(
+    "/",
+    methods=["GET", "HEAD"],
+    summary='Ollama\'s health probe: "Ollama is running"',
+    response_class=PlainTextResponse,
+    responses={200: {"description": "text/plain: Ollama is running"}},
+)
+async def root() -> PlainTextResponse:
+    return PlainTextResponse(RUNNING)
 
 
 @router.post(
@@ -75,11 +105,7 @@ async def generate(request: Request) -> Response:
             local=True,
         ),
         generate_shape(
-            prompt=body.prompt,
-            system=body.system,
-            stream=body.stream,
-            options=body.options,
-            extra=body.model_dump(exclude_none=True),
+            body.model_dump(exclude_none=True, exclude={"priority"}), stream=body.stream
         ),
     )
     if not body.stream:
@@ -102,22 +128,17 @@ async def generate(request: Request) -> Response:
 async def chat(request: Request) -> Response:
     body = await read_body(request, OllamaChat)
     jobs = compat_jobs(request)
-    messages = [{"role": m.role, "content": m.content or ""} for m in body.messages]
+    sent = body.model_dump(exclude_none=True, exclude={"priority"})
     route = await jobs.start(
         lambda fleet: chat_request(
             fleet,
             model=body.model,
-            messages=messages,
+            messages=sent["messages"],
             priority=body.priority,
             source=SOURCE,
             local=True,
         ),
-        chat_shape(
-            messages=messages,
-            stream=body.stream,
-            extra=body.model_dump(exclude_none=True),
-            options=body.options,
-        ),
+        ollama_chat_shape(sent, stream=body.stream),
     )
     if not body.stream:
         job = await jobs.wait(route.job_id)
@@ -126,16 +147,19 @@ async def chat(request: Request) -> Response:
         jobs.stream(route.job_id),
         lambda text, thinking: views.chat_line(body.model, text, thinking),
         lambda job: views.chat_final(job, body.model, whole=False),
+        lambda job: views.tool_calls_line(job, body.model),
     )
     return StreamingResponse(frames, media_type=NDJSON)
 
 
-async def _embed_job(request: Request, model: str, texts: str | list[str]) -> Job:
+async def _embed_job(
+    request: Request, model: str, texts: str | list[str], extra: dict[str, Any] | None = None
+) -> Job:
     jobs = compat_jobs(request)
     first = texts if isinstance(texts, str) else texts[0]
     route = await jobs.start(
         lambda fleet: embed_request(fleet, model=model, text=first, priority=0, source=SOURCE),
-        embed_shape(texts),
+        embed_shape(texts, extra),
     )
     return await jobs.wait(route.job_id)
 
@@ -148,7 +172,8 @@ async def _embed_job(request: Request, model: str, texts: str | list[str]) -> Jo
 @_ollama_errors
 async def embed(request: Request) -> Response:
     body = await read_body(request, OllamaEmbed)
-    job = await _embed_job(request, body.model, body.input)
+    extra = body.model_dump(include={"options", "keep_alive", "truncate", "dimensions"})
+    job = await _embed_job(request, body.model, body.input, extra)
     stats = views.stats(job)
     return JSONResponse(
         {
@@ -169,7 +194,8 @@ async def embed(request: Request) -> Response:
 @_ollama_errors
 async def embeddings(request: Request) -> Response:
     body = await read_body(request, OllamaEmbeddings)
-    job = await _embed_job(request, body.model, [body.prompt])
+    extra = body.model_dump(include={"options", "keep_alive"})
+    job = await _embed_job(request, body.model, [body.prompt], extra)
     return JSONResponse({"embedding": openai_views.vectors_of(job)[0]})
 
 
@@ -190,3 +216,107 @@ async def list_tags(request: Request) -> Response:
 )
 async def version() -> dict[str, str]:
     return {"version": views.OLLAMA_VERSION}
+
+
+@router.post(
+    "/show",
+    summary="A model's details, from a device that has it",
+    **doc.documented(OllamaShowRequest, doc.OllamaShow, doc.OllamaErrorResponse),
+)
+@_ollama_errors
+async def show(request: Request) -> Response:
+    body = await read_body(request, OllamaShowRequest)
+    if not body.wanted:
+        raise InvalidInput("model is required")
+    runtime = request.app.state.runtime
+    device, name = device_with_model(await runtime.routing.fleet(), body.wanted)
+    asked = {**body.model_dump(exclude_none=True, exclude={"name"}), "model": name}
+    status, answer = await runtime.ollama_devices.show(device, asked)
+    return JSONResponse(answer, status_code=status)
+
+
+@router.get(
+    "/ps",
+    summary="The models loaded across the fleet (each with its device)",
+    **doc.documented(None, doc.OllamaProcesses, doc.OllamaErrorResponse),
+)
+@_ollama_errors
+async def processes(request: Request) -> Response:
+    require_client(request)
+    runtime = request.app.state.runtime
+    return JSONResponse(
+        {"models": await runtime.ollama_devices.loaded(await runtime.routing.fleet())}
+    )
+
+
+@router.post(
+    "/pull",
+    summary="Pull a model onto a device (`device`, else routing's choice)",
+    **doc.documented(OllamaPull, doc.OllamaStatus, doc.OllamaErrorResponse),
+)
+@_ollama_errors
+async def pull(request: Request) -> Response:
+    """Streams the device's own progress (NDJSON), then has the device probed again."""
+    body = await read_body(request, OllamaPull)
+    if not body.wanted:
+        raise InvalidInput("model is required")
+    runtime = request.app.state.runtime
+    device = pull_target(await runtime.routing.fleet(), body.wanted, body.device)
+    asked = body.model_dump(exclude_none=True, exclude={"device", "name", "priority"})
+    asked["model"] = body.wanted
+    progress = runtime.ollama_devices.pull(device, asked)
+    headers = {"x-llm-mcp-device": device.id}
+
+    async def rediscover(last: dict[str, Any]) -> None:
+        """After a pull the fleet learns the model: the configured Ollama is probed again,
+        any other device by a discovery round (unless one is running)."""
+        if last.get("status") != "success":
+            return
+        discovery = runtime.fleet.discovery
+        if discovery.configured is not None and discovery.configured.device_id == device.id:
+            await discovery.refresh_configured()
+        else:
+            await discovery.run_once(wait=False)
+
+    if not body.stream:
+        last: dict[str, Any] = {}
+        async for item in progress:
+            last = item
+        await rediscover(last)
+        status = 500 if "error" in last else 200
+        return JSONResponse(last or {"status": "success"}, status_code=status, headers=headers)
+
+    async def lines() -> AsyncIterator[bytes]:
+        last: dict[str, Any] = {}
+        async for item in progress:
+            last = item
+            yield _line(item)
+        await rediscover(last)
+
+    return StreamingResponse(lines(), media_type=NDJSON, headers=headers)
+
+
+def _not_here(verb: str) -> Callable[[Request], Any]:
+    async def refuse(request: Request) -> Response:
+        require_client(request)
+        message = (
+            f"{verb} is not available through llm-mcp: it serves a fleet of Ollama devices; "
+            f"run `ollama {verb}` on the device itself"
+        )
+        return JSONResponse({"error": message}, status_code=501)
+
+    return refuse
+
+
+for _verb, _method in (
+    ("copy", "POST"),
+    ("delete", "DELETE"),
+    ("create", "POST"),
+    ("push", "POST"),
+):
+    router.add_api_route(
+        f"/{_verb}",
+        _ollama_errors(_not_here(_verb)),
+        methods=[_method],
+        include_in_schema=False,  # not part of what core serves; Ollama clients get a 501
+    )

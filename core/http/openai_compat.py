@@ -1,5 +1,5 @@
-"""OpenAI-compatible API: POST /v1/chat/completions, POST /v1/embeddings (and the OpenAI
-fields of GET /v1/models, see core/http/fleet.py).
+"""OpenAI-compatible API: POST /v1/chat/completions, POST /v1/embeddings, GET
+/v1/models/{id} (and the OpenAI fields of GET /v1/models, see core/http/fleet.py).
 
 Each request is a routed job in the same queue as every other; the call waits for it.
 Errors are OpenAI's {"error": {"message", "type", "param", "code"}}.
@@ -19,11 +19,12 @@ from pydantic import BaseModel, ValidationError
 from core.compat import openai_views as views
 from core.compat.jobs import CompatJobs, Token, check_done
 from core.compat.schemas import ChatCompletionRequest, EmbeddingRequest
-from core.compat.shape import chat_request, chat_shape, embed_request, embed_shape
-from core.errors import CoreError, InvalidInput, MalformedJson, StoreUnavailable
+from core.compat.shape import chat_request, embed_request, embed_shape, openai_chat_shape
+from core.errors import CoreError, InvalidInput, MalformedJson, StoreUnavailable, UnknownModel
 from core.http import openapi_compat as doc
 from core.http.auth import require_client
 from core.queue.models import Job
+from core.routing.model_names import catalog_name
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 SOURCE = "openai-compat"
@@ -54,18 +55,18 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def provider_errors(
-    reshape: Callable[[dict[str, Any]], Any] = lambda body: body,
+    error_for: Callable[[Exception], tuple[int, Any]] = views.error_for,
 ) -> Callable[[Handler], Handler]:
-    """Turns our errors into OpenAI's error answer, `reshape`d for another provider's clients."""
+    """Turns our errors into a provider's error answer (`error_for`: status and body)."""
 
     def decorate(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
             try:
                 return await handler(request)
             except (CoreError, ValidationError, StoreUnavailable) as exc:
-                status, body = views.error_for(exc)
+                status, body = error_for(exc)
                 headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-                return JSONResponse(reshape(body), status_code=status, headers=headers)
+                return JSONResponse(body, status_code=status, headers=headers)
 
         wrapped.__name__ = handler.__name__
         wrapped.__doc__ = handler.__doc__
@@ -96,14 +97,13 @@ async def chat_completions(request: Request) -> Response:
     stream=true answers with chat.completion.chunk events ending in `data: [DONE]`."""
     body = await read_body(request, ChatCompletionRequest)
     jobs = compat_jobs(request)
-    messages = [{"role": m.role, "content": m.content or ""} for m in body.messages]
+    sent = body.model_dump(exclude_none=True)
     max_tokens = body.max_tokens or body.max_completion_tokens
-    extra = body.model_dump(exclude_none=True)
     route = await jobs.start(
         lambda fleet: chat_request(
             fleet,
             model=body.model,
-            messages=messages,
+            messages=sent["messages"],
             temperature=body.temperature,
             max_tokens=max_tokens,
             priority=body.priority,
@@ -111,14 +111,7 @@ async def chat_completions(request: Request) -> Response:
             fallback=body.fallback,
             source=SOURCE,
         ),
-        chat_shape(
-            messages=messages,
-            stream=body.stream,
-            extra=extra,
-            temperature=body.temperature,
-            max_tokens=max_tokens,
-            cloud_messages=[m.model_dump(exclude_none=True) for m in body.messages],
-        ),
+        openai_chat_shape(sent, stream=body.stream),
     )
     created = int(time.time())
     if not body.stream:
@@ -159,7 +152,10 @@ async def _token_chunks(
                 yield _sse(views.chunk(job_id, model, created, {"content": item.delta}))
             continue
         check_done(item)  # a failed job: the caller sends the error
-        yield _sse(views.chunk(job_id, model, created, {}, finish_reason="stop"))
+        for delta in views.tool_call_deltas(item):
+            yield _sse(views.chunk(job_id, model, created, delta))
+        finish = views.finish_reason(item)
+        yield _sse(views.chunk(job_id, model, created, {}, finish_reason=finish))
         if usage:
             yield _sse(views.usage_chunk(item, model, created))
     yield _sse("[DONE]")
@@ -175,19 +171,37 @@ async def create_embeddings(request: Request) -> Response:
     body = await read_body(request, EmbeddingRequest)
     if body.encoding_format not in (None, "float", "base64"):
         raise InvalidInput("encoding_format: float or base64")
+    texts = views.embedding_texts(body.input)
     jobs = compat_jobs(request)
-    texts = body.input
     first = texts if isinstance(texts, str) else texts[0]
     route = await jobs.start(
         lambda fleet: embed_request(
             fleet, model=body.model, text=first, priority=body.priority, source=SOURCE
         ),
-        embed_shape(texts),
+        embed_shape(texts, {"dimensions": body.dimensions}),
     )
     job = await jobs.wait(route.job_id)
+    vectors = views.with_dimensions(views.vectors_of(job), body.dimensions)
     return JSONResponse(
-        views.embeddings(
-            views.vectors_of(job), route.model, job, encoding=body.encoding_format or "float"
-        ),
+        views.embeddings(vectors, route.model, job, encoding=body.encoding_format or "float"),
         headers=_headers(route),
     )
+
+
+@router.get(
+    "/models/{model_id:path}",
+    summary="One model, in OpenAI's shape",
+    **doc.documented(None, doc.OpenAIModel, doc.OpenAIErrorResponse),
+)
+@_openai_errors
+async def retrieve_model(request: Request) -> Response:
+    """A fleet model (no tag means `:latest`), `auto`, or a live cloud's model; 404
+    model_not_found otherwise."""
+    require_client(request)
+    model_id = request.path_params["model_id"]
+    view = await request.app.state.runtime.fleet.list_models()
+    entries = {m["id"]: m for m in view.get("data", [])}
+    found = entries.get(model_id) or entries.get(catalog_name(model_id, entries) or "")
+    if found is None:
+        raise UnknownModel(model_id, "not in the fleet's model list")
+    return JSONResponse(found)

@@ -166,7 +166,8 @@ class DiscoveryRun(BaseModel):
     summary: dict[str, Any] | None = Field(
         None,
         description="ok, error, devices_seen, online, with_ollama, models_added, "
-        "models_removed, came_back, went_offline, errors, duration_ms",
+        "models_removed, came_back, went_offline, errors, tailnet (why the tailnet was not "
+        "read while the configured OLLAMA_BASE_URL was probed), duration_ms",
     )
 
 

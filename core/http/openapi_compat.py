@@ -40,13 +40,14 @@ class OllamaErrorResponse(BaseModel):
 
 
 _WHEN = {
-    400: "the body is not valid JSON",
+    400: "the body is not valid JSON, or names a field the chosen provider cannot take",
     401: "missing or wrong bearer token (API_TOKEN)",
+    404: "no provider of the fleet serves the model",
     413: "the body is larger than MAX_BODY_BYTES",
     422: "a field is missing, malformed or out of bounds, or no model/device fits",
     503: "no provider or device can serve the request now",
 }
-BODY_ERRORS = (400, 401, 413, 422, 503)
+BODY_ERRORS = (400, 401, 404, 413, 422, 503)
 
 
 def body(model: type[BaseModel]) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def documented(
     request: type[BaseModel] | None, answer: type[BaseModel], error_model: type[BaseModel]
 ) -> dict[str, Any]:
     """The route keywords documenting a drop-in route: its body, answer and errors."""
-    statuses = BODY_ERRORS if request else (401, 503)
+    statuses = BODY_ERRORS if request else (401, 404, 503)
     keywords: dict[str, Any] = {
         "responses": {
             200: {"model": answer, "description": answer.__doc__ or "OK"},
@@ -127,6 +128,34 @@ class OllamaTags(_Open):
     """The fleet's models, as Ollama's /api/tags lists them."""
 
     models: list[dict[str, Any]]
+
+
+class OpenAIModel(_Open):
+    """An OpenAI model object."""
+
+    id: str
+    object: str = Field(examples=["model"])
+    created: int
+    owned_by: str
+
+
+class OllamaShow(_Open):
+    """Ollama's /api/show answer, from a device that has the model."""
+
+    details: dict[str, Any] | None = None
+    model_info: dict[str, Any] | None = None
+
+
+class OllamaProcesses(_Open):
+    """The models loaded across the fleet, as Ollama's /api/ps lists them (with `device`)."""
+
+    models: list[dict[str, Any]]
+
+
+class OllamaStatus(_Open):
+    """Ollama's progress object (stream=true: NDJSON of them)."""
+
+    status: str
 
 
 class OllamaVersion(BaseModel):

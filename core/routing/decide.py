@@ -1,6 +1,8 @@
 """`provider=auto` and friends: provider, kind, model and devices for one request. Pure.
 
-Rules (DESIGN.md "Routing"):
+A named model decides first: only the providers that serve it are tried (a model no device
+has goes to the cloud that serves it even under prefer_local), and a model nobody serves is
+refused before any job is written. Then the rules:
 1. task=embed -> ollama.
 2. force_cloud -> OpenRouter -> OpenAI -> Ollama (first available).
 3. prefer_local and an Ollama is available -> Ollama.
@@ -14,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import InvalidInput, NoRoute
+from core.errors import InvalidInput, NoRoute, UnknownModel
 from core.routing.devices import device_for_address, limit_violation, rank_devices
 from core.routing.fleet import ADDRESS_KEYS, Fleet
+from core.routing.model_names import catalog_name, cloud_for, split_provider
 from core.routing.schemas import LlmRequest
 
 CLOUDS = ("openrouter", "openai")
@@ -50,10 +53,12 @@ def kind_for(provider: str, task: str) -> str | None:
     return None if task == "embed" else f"{provider}.chat"
 
 
-def _ollama_serves(fleet: Fleet, model: str) -> bool:
+def _ollama_name(fleet: Fleet, model: str) -> str | None:
+    """The name to ask Ollama for (the catalog's spelling); None when no device has it. With
+    no device known, a name without a vendor prefix goes to the worker's own Ollama as is."""
     if not fleet.ollama_devices:
-        return "/" not in model
-    return model in fleet.catalog()
+        return None if "/" in model else model
+    return catalog_name(model, fleet.catalog())
 
 
 def _cloud_serves(fleet: Fleet, provider: str, model: str) -> bool:
@@ -131,12 +136,12 @@ def _choose_model(req: LlmRequest, fleet: Fleet, provider: str, explicit: bool) 
     if provider == "ollama":
         default = defaults.ollama_embed if req.task == "embed" else defaults.ollama
         if wanted is None:
-            return default
-        if _ollama_serves(fleet, wanted):
-            return wanted
+            return _ollama_name(fleet, default) or default
+        if found := _ollama_name(fleet, wanted):
+            return found
         if explicit and "/" not in wanted:
-            raise _Skip(f"no device has model {wanted}", unprocessable=True)
-        return default
+            raise UnknownModel(wanted, f"no device has model {wanted}")
+        return _ollama_name(fleet, default) or default
     default = defaults.openrouter if provider == "openrouter" else defaults.openai
     if wanted is None or not _cloud_serves(fleet, provider, wanted):
         return default
@@ -223,6 +228,50 @@ def _within_latency(
     return kept
 
 
+def model_servers(req: LlmRequest, fleet: Fleet, model: str) -> list[str]:
+    """The providers that serve an explicitly named model (provider=auto): a device's model
+    is Ollama's; any other name is the live cloud whose ids look like it; with no device known,
+    the worker's own Ollama may have it. Empty: nobody serves it."""
+    if catalog_name(model, fleet.catalog()):
+        return ["ollama"]
+    if req.task == "embed":
+        return [] if fleet.ollama_devices else ["ollama"]
+    cloud = cloud_for(model)
+    if cloud and kind_for(cloud, req.task) in fleet.live_kinds:
+        return [cloud]
+    if not fleet.ollama_devices and "/" not in model:
+        return ["ollama"]
+    return []
+
+
+def _unknown_model_reason(fleet: Fleet, model: str) -> str:
+    cloud = cloud_for(model)
+    where = "no device has it" if fleet.ollama_devices else "no device is known"
+    offline = [d.id for d in fleet.ollama_devices if not d.online]
+    if offline:
+        where += f" (devices offline: {', '.join(offline)})"
+    if cloud is None:
+        return f"{where}, and no cloud serves Ollama tags"
+    return f"{where}, and no live worker runs {cloud}.chat"
+
+
+def _explicit_model(req: LlmRequest, fleet: Fleet, reason: list[str]) -> LlmRequest:
+    """provider=auto with a model: a provider prefix picks the provider; otherwise the
+    providers that serve the model are the only ones tried. UnknownModel when none does."""
+    wanted = _requested_model(req)
+    if req.provider != "auto" or wanted is None:
+        return req
+    prefix, name = split_provider(wanted)
+    if prefix is not None and req.payload is None:
+        reason.append(f"model {wanted} names provider {prefix}")
+        return req.model_copy(update={"provider": prefix, "model": name})
+    servers = model_servers(req, fleet, wanted)
+    if not servers:
+        raise UnknownModel(wanted, _unknown_model_reason(fleet, wanted))
+    reason.append(f"model {wanted}: served by {', '.join(servers)}")
+    return req
+
+
 def provider_order(req: LlmRequest, fleet: Fleet, reason: list[str]) -> list[str]:
     """Providers to try, in order, for provider=auto (rules 1-4)."""
     c = req.constraints
@@ -242,18 +291,23 @@ def provider_order(req: LlmRequest, fleet: Fleet, reason: list[str]) -> list[str
 def route(req: LlmRequest, fleet: Fleet) -> Decision:
     """Decides provider, kind, model and device(s).
 
-    Raises InvalidInput (422) when the request can never be served as asked (bad address,
-    no device has the model, every device excluded by limits) and NoRoute (503) when nothing
-    live can run it now; both name what is missing.
+    Raises UnknownModel (an InvalidInput, 422) when nobody serves the named model,
+    InvalidInput when the request can never be served as asked (bad address, every device
+    excluded by limits) and NoRoute (503) when nothing live can run it now; all name what is
+    missing.
     """
     if not req.has_input():
         raise InvalidInput("give prompt, messages or payload")
     reason: list[str] = []
     _pinned_device(req, fleet)  # an unknown address is refused whichever provider runs it
+    req = _explicit_model(req, fleet, reason)
     explicit = req.provider != "auto"
     order = [req.provider] if explicit else provider_order(req, fleet, reason)
     if explicit:
         reason.append(f"provider {req.provider} given")
+    elif (wanted := _requested_model(req)) is not None:
+        servers = model_servers(req, fleet, wanted)
+        order = [p for p in order if p in servers] or servers
     misses: list[_Skip] = []
     for provider in order:
         try:

@@ -153,8 +153,9 @@ class Ollama:
             body["prompt"] = payload.get("prompt", "")
         if isinstance(payload.get("options"), dict):
             body["options"] = capped_options(payload)
-        if "keep_alive" in payload:
-            body["keep_alive"] = payload["keep_alive"]
+        for key in ("keep_alive", "dimensions", "truncate"):
+            if key in payload and (batch or key == "keep_alive"):
+                body[key] = payload[key]
         path = "/api/embed" if batch else "/api/embeddings"
         answer, latency_ms = await self._call(job, path, body)
         key = "embeddings" if batch else "embedding"

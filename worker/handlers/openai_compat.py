@@ -25,6 +25,12 @@ _CHAT_FIELDS = (
     "presence_penalty",
     "frequency_penalty",
     "max_completion_tokens",
+    "parallel_tool_calls",
+    "logprobs",
+    "top_logprobs",
+    "logit_bias",
+    "reasoning_effort",
+    "user",
 )
 
 

@@ -66,6 +66,7 @@ def _json_line(provider: str, line: str) -> dict[str, Any]:
 async def read_ollama(response: httpx.Response, parts: TextParts, *, chat: bool) -> dict[str, Any]:
     """Ollama's NDJSON (/api/generate or /api/chat); the answer as with stream=false."""
     last: dict[str, Any] = {}
+    calls: list[Any] = []  # a tool call comes whole in one chunk, not in the done line
     async for line in response.aiter_lines():
         if not line.strip():
             continue
@@ -73,6 +74,8 @@ async def read_ollama(response: httpx.Response, parts: TextParts, *, chat: bool)
         if "error" in chunk:
             raise JobFailed(f"ollama stream error: {str(chunk['error'])[:300]}")
         source = (chunk.get("message") or {}) if chat else chunk
+        if chat and isinstance(source.get("tool_calls"), list):
+            calls.extend(source["tool_calls"])
         text = source.get("content" if chat else "response") or ""
         parts.add(str(text), str(source.get("thinking") or ""))
         last = chunk
@@ -88,6 +91,8 @@ async def read_ollama(response: httpx.Response, parts: TextParts, *, chat: bool)
         message = {**(last.get("message") or {}), "role": "assistant", "content": text}
         if thinking:
             message["thinking"] = thinking
+        if calls:
+            message["tool_calls"] = calls
         answer["message"] = message
     else:
         answer["response"] = text
@@ -104,6 +109,7 @@ async def read_openai(
     finish_reason = None
     usage = None
     done = False
+    calls: dict[int, dict[str, Any]] = {}  # streamed tool calls by index, arguments joined
     async for line in response.aiter_lines():
         if not line.startswith("data:"):
             continue
@@ -122,6 +128,9 @@ async def read_openai(
             delta = choice.get("delta") or {}
             reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
             parts.add(str(delta.get("content") or ""), str(reasoning))
+            for call in delta.get("tool_calls") or []:
+                if isinstance(call, dict):
+                    _add_call_delta(calls, call)
             finish_reason = choice.get("finish_reason") or finish_reason
     if not done:
         raise JobFailed(f"{provider}'s stream ended before [DONE]")
@@ -130,6 +139,9 @@ async def read_openai(
     thinking = "".join(parts.thinking)
     if thinking:
         message["reasoning"] = thinking
+    if calls:
+        message["tool_calls"] = [calls[i] for i in sorted(calls)]
+        message["content"] = message["content"] or None
     return {
         "id": first.get("id"),
         "object": "chat.completion",
@@ -138,3 +150,18 @@ async def read_openai(
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
         "usage": usage,
     }
+
+
+def _add_call_delta(calls: dict[int, dict[str, Any]], delta: dict[str, Any]) -> None:
+    """Folds one streamed tool-call delta in: id, type and name once, arguments piece by piece."""
+    index = delta.get("index") if isinstance(delta.get("index"), int) else len(calls)
+    call = calls.setdefault(
+        index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+    )
+    if delta.get("id"):
+        call["id"] = delta["id"]
+    function = delta.get("function") if isinstance(delta.get("function"), dict) else {}
+    if function.get("name"):
+        call["function"]["name"] += str(function["name"])
+    if function.get("arguments"):
+        call["function"]["arguments"] += str(function["arguments"])
