@@ -91,3 +91,13 @@ async def test_undecodable_protobuf_is_invalid_argument(core: RunningCore) -> No
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await call(raw, timeout=10)
             assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, raw
+
+
+async def test_an_unknown_status_filter_is_refused_on_both_faces(
+    http: httpx.AsyncClient, grpc_client: CoreClient
+) -> None:
+    answer = await http.get("/v1/jobs", params={"status": "xyz"})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "validation_failed"
+    with pytest.raises(errors.ValidationFailed, match="status"):
+        await grpc_client.list_jobs(status="xyz")

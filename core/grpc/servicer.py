@@ -17,6 +17,7 @@ from core.dashboard.view import snapshot_view
 from core.fleet.schemas import DeviceOffline
 from core.fleet.service import FleetService
 from core.grpc.convert import dumps, event_to_pb, job_to_pb, parse_json, submit_fields, ts
+from core.queue.models import STATUSES
 from core.queue.schemas import (
     MAX_BATCH,
     ClaimRequest,
@@ -143,6 +144,11 @@ class CoreServicer(pb_grpc.CoreServicer):
         limit = request.limit or 50
         if not 1 <= limit <= 500:
             raise errors.InvalidInput("limit must be between 1 and 500")
+        if request.status and request.status not in STATUSES:
+            # As GET /v1/jobs?status=: an unknown status is refused, not an empty page.
+            raise errors.ValidationFailed(
+                f"status must be one of {', '.join(STATUSES)}, not {errors.echo(request.status)!r}"
+            )
         page = await self._queue.list_jobs(
             status=request.status or None,
             kind=request.kind or None,
