@@ -8,7 +8,6 @@ Errors are OpenAI's {"error": {"message", "type", "param", "code"}}.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -17,13 +16,13 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 
 from core.compat import openai_views as views
-from core.compat.jobs import CompatJobs, Token, check_done
+from core.compat.chat_run import chat_answer, chat_chunks, route_headers, start_chat
+from core.compat.jobs import CompatJobs
 from core.compat.schemas import ChatCompletionRequest, EmbeddingRequest
-from core.compat.shape import chat_request, chat_shape, embed_request, embed_shape
+from core.compat.shape import embed_request, embed_shape
 from core.errors import CoreError, InvalidInput, StoreUnavailable
 from core.http import openapi_compat as doc
 from core.http.auth import require_client
-from core.queue.models import Job
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 SOURCE = "openai-compat"
@@ -75,14 +74,6 @@ def provider_errors(
 _openai_errors = provider_errors()
 
 
-def _headers(route: Any) -> dict[str, str]:
-    return {
-        "x-llm-mcp-job-id": route.job_id,
-        "x-llm-mcp-provider": route.provider,
-        "x-llm-mcp-device": route.device_id or "",
-    }
-
-
 @router.post(
     "/chat/completions",
     summary="OpenAI-compatible chat completion (routed job)",
@@ -94,39 +85,12 @@ async def chat_completions(request: Request) -> Response:
     stream=true answers with chat.completion.chunk events ending in `data: [DONE]`."""
     body = await read_body(request, ChatCompletionRequest)
     jobs = compat_jobs(request)
-    messages = [{"role": m.role, "content": m.content or ""} for m in body.messages]
-    max_tokens = body.max_tokens or body.max_completion_tokens
-    extra = body.model_dump(exclude_none=True)
-    route = await jobs.start(
-        lambda fleet: chat_request(
-            fleet,
-            model=body.model,
-            messages=messages,
-            temperature=body.temperature,
-            max_tokens=max_tokens,
-            priority=body.priority,
-            prefer_local=body.prefer_local,
-            fallback=body.fallback,
-            source=SOURCE,
-        ),
-        chat_shape(
-            messages=messages,
-            stream=body.stream,
-            extra=extra,
-            temperature=body.temperature,
-            max_tokens=max_tokens,
-            cloud_messages=[m.model_dump(exclude_none=True) for m in body.messages],
-        ),
-    )
-    created = int(time.time())
+    run = await start_chat(jobs, body, source=SOURCE)
     if not body.stream:
-        job = await jobs.wait(route.job_id)
-        return JSONResponse(
-            views.chat_completion(job, route.model, created), headers=_headers(route)
-        )
+        return JSONResponse(await chat_answer(jobs, run), headers=run.headers)
     usage = bool(body.stream_options and body.stream_options.include_usage)
-    frames = _chunks(jobs.stream(route.job_id), route.job_id, route.model, created, usage)
-    return StreamingResponse(frames, media_type="text/event-stream", headers=_headers(route))
+    frames = _frames(chat_chunks(jobs, run, include_usage=usage))
+    return StreamingResponse(frames, media_type="text/event-stream", headers=run.headers)
 
 
 def _sse(data: dict[str, Any] | str) -> bytes:
@@ -134,32 +98,15 @@ def _sse(data: dict[str, Any] | str) -> bytes:
     return f"data: {text}\n\n".encode()
 
 
-async def _chunks(
-    items: AsyncIterator[Token | Job], job_id: str, model: str, created: int, usage: bool
-) -> AsyncIterator[bytes]:
-    yield _sse(views.chunk(job_id, model, created, {"role": "assistant", "content": ""}))
+async def _frames(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    """Server-sent chunks ending in [DONE]; a failure after the start is OpenAI's in-stream
+    error object."""
     try:
-        async for frame in _token_chunks(items, job_id, model, created, usage):
-            yield frame
+        async for chunk in chunks:
+            yield _sse(chunk)
     except CoreError as exc:
         yield _sse(views.error_for(exc)[1])
-
-
-async def _token_chunks(
-    items: AsyncIterator[Token | Job], job_id: str, model: str, created: int, usage: bool
-) -> AsyncIterator[bytes]:
-    async for item in items:
-        if isinstance(item, Token):
-            if item.thinking:
-                delta = {"reasoning_content": item.thinking}
-                yield _sse(views.chunk(job_id, model, created, delta))
-            if item.delta:
-                yield _sse(views.chunk(job_id, model, created, {"content": item.delta}))
-            continue
-        check_done(item)  # a failed job: the caller sends the error
-        yield _sse(views.chunk(job_id, model, created, {}, finish_reason="stop"))
-        if usage:
-            yield _sse(views.usage_chunk(item, model, created))
+        return
     yield _sse("[DONE]")
 
 
@@ -187,5 +134,5 @@ async def create_embeddings(request: Request) -> Response:
         views.embeddings(
             views.vectors_of(job), route.model, job, encoding=body.encoding_format or "float"
         ),
-        headers=_headers(route),
+        headers=route_headers(route),
     )
