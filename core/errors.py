@@ -28,6 +28,12 @@ class JobNotFound(NotFound):
         super().__init__(f"job {job_id} not found")
 
 
+class ModelNotFound(NotFound):
+    """No provider serves the model a drop-in request named; refused before any job."""
+
+    code = "model_not_found"
+
+
 class Conflict(CoreError):
     code = "conflict"
 

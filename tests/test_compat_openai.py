@@ -105,14 +105,17 @@ async def test_models_list_in_openai_shape_and_the_fleet_shape(
     assert MODEL in [m["name"] for m in view["models"]]
 
 
-async def test_unknown_model_is_an_openai_error(client: openai.AsyncOpenAI) -> None:
-    with pytest.raises(openai.BadRequestError) as caught:
+async def test_unknown_model_is_an_openai_error(
+    client: openai.AsyncOpenAI, db: asyncpg.Connection
+) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
         await client.chat.completions.create(
             model="ollama/nope:7b", messages=[{"role": "user", "content": "x"}]
         )
     error = caught.value.body
     assert isinstance(error, dict) and "nope:7b" in error["message"]
-    assert error["type"] == "invalid_request_error"
+    assert error["code"] == "model_not_found"
+    assert await db.fetchval("SELECT count(*) FROM jobs") == 0
 
 
 async def test_bad_body_is_an_openai_error_and_writes_nothing(

@@ -16,7 +16,23 @@ from core.compat import openai_views as views
 from core.compat.jobs import CompatJobs, Token, check_done
 from core.compat.schemas import ChatCompletionRequest
 from core.compat.shape import chat_request, chat_shape
+from core.errors import InvalidInput, ModelNotFound
+from core.routing.decide import Decision
+from core.routing.fleet import Fleet
+from core.routing.schemas import LlmRequest
 from core.routing.service import RouteResult
+
+
+def ollama_serves(fleet: Fleet, model: str) -> bool:
+    """Whether a device has the model (with no devices known, the worker's Ollama decides)."""
+    return not fleet.ollama_devices or model in fleet.catalog()
+
+
+def served(req: LlmRequest, fleet: Fleet) -> LlmRequest:
+    """The request, unless it names an Ollama model no device has: ModelNotFound (404)."""
+    if req.provider == "ollama" and req.model and not ollama_serves(fleet, req.model):
+        raise ModelNotFound(f"model '{req.model}' not found")
+    return req
 
 
 def route_headers(route: RouteResult) -> dict[str, str]:
@@ -53,28 +69,40 @@ async def start_chat(
     OpenAI's request has no field for)."""
     messages = [{"role": m.role, "content": m.content or ""} for m in body.messages]
     max_tokens = body.max_tokens or body.max_completion_tokens
-    route = await jobs.start(
-        lambda fleet: chat_request(
+
+    def make(fleet: Fleet) -> LlmRequest:
+        return served(
+            chat_request(
+                fleet,
+                model=body.model,
+                messages=messages,
+                temperature=body.temperature,
+                max_tokens=max_tokens,
+                priority=body.priority,
+                prefer_local=body.prefer_local,
+                fallback=body.fallback,
+                source=source,
+            ),
             fleet,
-            model=body.model,
-            messages=messages,
-            temperature=body.temperature,
-            max_tokens=max_tokens,
-            priority=body.priority,
-            prefer_local=body.prefer_local,
-            fallback=body.fallback,
-            source=source,
-        ),
-        chat_shape(
-            messages=messages,
-            stream=body.stream,
-            extra=body.model_dump(exclude_none=True),
-            temperature=body.temperature,
-            max_tokens=max_tokens,
-            options=ollama_options,
-            cloud_messages=[m.model_dump(exclude_none=True) for m in body.messages],
-        ),
+        )
+
+    shape = chat_shape(
+        messages=messages,
+        stream=body.stream,
+        extra=body.model_dump(exclude_none=True),
+        temperature=body.temperature,
+        max_tokens=max_tokens,
+        options=ollama_options,
+        cloud_messages=[m.model_dump(exclude_none=True) for m in body.messages],
     )
+
+    def shape_for(decision: Decision) -> dict[str, Any]:
+        if ollama_options and decision.provider != "ollama":
+            names = ", ".join(sorted(ollama_options))
+            raise InvalidInput(f"{names}: {decision.provider} has no such parameter")
+        return shape(decision)
+
+    route = await jobs.start(make, shape_for)
     return ChatRun(route=route, created=int(time.time()))
 
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 
 from core.http import (
+    anthropic_compat,
+    completions_compat,
     costs,
     dashboard,
     fleet,
@@ -14,6 +16,7 @@ from core.http import (
     jobs,
     ollama_compat,
     openai_compat,
+    responses_compat,
     routing,
     workers,
 )
@@ -29,7 +32,9 @@ def too_large_body(path: str, message: str) -> Any:
     provider's error format, everything else ours."""
     if path.startswith("/api/"):
         return {"error": message}
-    if path in ("/v1/chat/completions", "/v1/embeddings"):
+    if path.startswith("/v1/messages"):
+        return {"type": "error", "error": {"type": "request_too_large", "message": message}}
+    if path in ("/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/responses"):
         return {
             "error": {
                 "message": message,
@@ -59,6 +64,9 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(openai_compat.router)
     app.include_router(ollama_compat.router)
+    app.include_router(completions_compat.router)
+    app.include_router(responses_compat.router)
+    app.include_router(anthropic_compat.router)
     app.include_router(costs.router)
     app.add_middleware(
         BodySizeLimit, max_bytes=runtime.settings.max_body_bytes, error_body=too_large_body

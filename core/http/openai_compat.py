@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.compat import openai_views as views
 from core.compat.chat_run import chat_answer, chat_chunks, route_headers, start_chat
-from core.compat.jobs import CompatJobs
+from core.compat.jobs import CompatJobs, JobFailedUpstream
 from core.compat.schemas import ChatCompletionRequest, EmbeddingRequest
 from core.compat.shape import embed_request, embed_shape
 from core.errors import CoreError, InvalidInput, StoreUnavailable
@@ -35,9 +35,11 @@ def compat_jobs(request: Request) -> CompatJobs:
 M = TypeVar("M", bound=BaseModel)
 
 
-async def read_body(request: Request, model: type[M]) -> M:
+async def read_body(
+    request: Request, model: type[M], *, authorize: Callable[[Request], None] = require_client
+) -> M:
     """The validated body (after the client token check); raises for the caller's format."""
-    require_client(request)
+    authorize(request)
     try:
         data = json.loads(await request.body() or b"null")
     except ValueError as exc:
@@ -52,16 +54,22 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 def provider_errors(
     reshape: Callable[[dict[str, Any]], Any] = lambda body: body,
+    *,
+    error_for: Callable[[Exception], tuple[int, dict[str, Any]]] = views.error_for,
 ) -> Callable[[Handler], Handler]:
-    """Turns our errors into OpenAI's error answer, `reshape`d for another provider's clients."""
+    """Turns our errors into OpenAI's error answer (or `error_for`'s), `reshape`d for another
+    provider's clients."""
 
     def decorate(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
             try:
                 return await handler(request)
             except (CoreError, ValidationError, StoreUnavailable) as exc:
-                status, body = views.error_for(exc)
-                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+                status, body = error_for(exc)
+                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+                if isinstance(exc, JobFailedUpstream):
+                    # The queue already retried the job; a client's own retry is another job.
+                    headers["x-should-retry"] = "false"
                 return JSONResponse(reshape(body), status_code=status, headers=headers)
 
         wrapped.__name__ = handler.__name__

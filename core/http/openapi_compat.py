@@ -33,6 +33,18 @@ class OpenAIErrorResponse(BaseModel):
     error: OpenAIErrorDetail
 
 
+class AnthropicErrorDetail(BaseModel):
+    type: str = Field(examples=["not_found_error"])
+    message: str
+
+
+class AnthropicErrorResponse(BaseModel):
+    """Anthropic's error shape, which Anthropic clients parse."""
+
+    type: str = Field(examples=["error"])
+    error: AnthropicErrorDetail
+
+
 class OllamaErrorResponse(BaseModel):
     """Ollama's error shape: {"error": "message"}."""
 
@@ -133,6 +145,46 @@ class OllamaVersion(BaseModel):
     """The Ollama API version core speaks."""
 
     version: str
+
+
+class TextCompletion(_Open):
+    """An OpenAI text_completion (stream=true: text/event-stream of the same objects)."""
+
+    id: str
+    object: str = Field(examples=["text_completion"])
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: dict[str, Any] | None = None
+
+
+class ResponseObject(_Open):
+    """An OpenAI Responses `response` (stream=true: text/event-stream of response.* events)."""
+
+    id: str
+    object: str = Field(examples=["response"])
+    created_at: int
+    status: str = Field(examples=["completed"])
+    model: str
+    output: list[dict[str, Any]]
+
+
+class AnthropicMessage(_Open):
+    """An Anthropic message (stream=true: text/event-stream, message_start … message_stop)."""
+
+    id: str
+    type: str = Field(examples=["message"])
+    role: str = Field(examples=["assistant"])
+    model: str
+    content: list[dict[str, Any]]
+    stop_reason: str | None = None
+    usage: dict[str, Any]
+
+
+class AnthropicTokenCount(BaseModel):
+    """The request's estimated input tokens."""
+
+    input_tokens: int
 
 
 class CostSummary(_Open):
