@@ -76,7 +76,8 @@ async def test_responses_plain_and_streamed(fleet: Fleet, client: openai.AsyncOp
 
     words = " ".join(f"w{i}" for i in range(10))
     deltas = []
-    async with client.responses.stream(model=MODEL, input=[{"role": "user", "content": words}]) as s:
+    turn = [{"role": "user", "content": words}]
+    async with client.responses.stream(model=MODEL, input=turn) as s:  # type: ignore[arg-type]
         async for event in s:
             if event.type == "response.output_text.delta":
                 deltas.append(event.delta)
