@@ -131,14 +131,16 @@ def test_anthropic_request_becomes_a_chat_request() -> None:
     assert sent[3] == {"role": "tool", "tool_call_id": "t1", "content": "42"}
     assert sent[4] == {"role": "user", "content": "and?"}
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}
+    shot = {"type": "tool_result", "tool_use_id": "t2", "content": [image]}
     parts = anthropic_shape.chat_messages(
         anthropic_shape.CountTokensRequest(
-            model="m", messages=[{"role": "user", "content": [image]}]
+            model="m", messages=[{"role": "user", "content": [shot, image]}]
         )
     )
-    assert parts[0]["content"] == [
-        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}
-    ]
+    # A tool message holds text only: the screenshot follows in the user's message.
+    assert parts[0] == {"role": "tool", "tool_call_id": "t2", "content": ""}
+    url = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}
+    assert parts[1] == {"role": "user", "content": [url, url]}
     with pytest.raises(InvalidInput, match="server tool"):
         web = {"name": "web", "type": "web_search_20250305"}
         anthropic_shape.chat_request(

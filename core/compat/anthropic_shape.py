@@ -88,16 +88,20 @@ def _image_part(block: dict[str, Any]) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": url}}
 
 
-def _tool_result(block: dict[str, Any], where: str) -> dict[str, Any]:
+def _tool_result(block: dict[str, Any], where: str) -> tuple[dict[str, Any], list[dict]]:
+    """(the `tool` message, the result's images: a tool message holds text only, so they
+    follow in the user's message)."""
     content = block.get("content")
+    images: list[dict[str, Any]] = []
     if isinstance(content, list):
-        parts = [p for p in content if p.get("type") != "image"]
-        content = _text_of(parts, f"{where}.content")
-    return {
+        images = [_image_part(p) for p in content if p.get("type") == "image"]
+        content = _text_of([p for p in content if p.get("type") != "image"], f"{where}.content")
+    message = {
         "role": "tool",
         "tool_call_id": str(block.get("tool_use_id")),
         "content": str(content or ""),
     }
+    return message, images
 
 
 def _user(content: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
@@ -108,7 +112,9 @@ def _user(content: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
     for i, block in enumerate(content):
         kind = block.get("type")
         if kind == "tool_result":
-            results.append(_tool_result(block, f"{where}.{i}"))
+            message, images = _tool_result(block, f"{where}.{i}")
+            results.append(message)
+            parts.extend(images)
         elif kind == "text":
             parts.append({"type": "text", "text": str(block.get("text") or "")})
         elif kind == "image":
