@@ -14,6 +14,7 @@ import pytest
 
 from tests.compat_support import MODEL, Fleet, compat_fleet
 from tests.fake_llm import CannedError
+from tests.support import eventually
 
 TOKEN = "s3cret-token"
 TOOLS = [
@@ -117,7 +118,30 @@ async def test_count_tokens_unknown_model_and_a_wrong_key(
     assert await db.fetchval("SELECT count(*) FROM jobs") == 0
 
 
-async def test_a_failure_after_the_stream_started_is_an_error_event(fleet: Fleet) -> None:
+async def test_a_hang_up_cancels_the_job_and_a_failure_is_an_error_event(
+    fleet: Fleet, db: asyncpg.Connection
+) -> None:
+    fleet.ollama.chunk_delay = 0.2
+    body = {
+        "model": MODEL,
+        "max_tokens": 100,
+        "stream": True,
+        "messages": [{"role": "user", "content": " ".join(["w"] * 50)}],
+    }
+    async with (
+        httpx.AsyncClient(base_url=fleet.core.http_url, timeout=30) as http,
+        http.stream("POST", "/v1/messages", json=body, headers={"x-api-key": TOKEN}) as answer,
+    ):
+        async for line in answer.aiter_lines():
+            if '"text_delta"' in line:
+                break  # the first token: now hang up
+
+    async def canceled() -> bool:
+        row = await db.fetchrow("SELECT status, cancel_requested FROM jobs")
+        return row["status"] == "canceled" or row["cancel_requested"]
+
+    await eventually(canceled, within=10)
+    fleet.ollama.chunk_delay = 0.0
     fleet.ollama.errors.append(CannedError(400, {"error": "invalid options"}))
     async with client_for(fleet, api_key=TOKEN) as client:
         with pytest.raises(anthropic.APIStatusError) as caught:

@@ -7,6 +7,7 @@ the chat.completion (or its chat.completion.chunk stream) back into their own sh
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -120,20 +121,23 @@ async def chat_chunks(
     a consumer that stops early cancels the job."""
     job_id, model, created = run.route.job_id, run.route.model, run.created
     yield views.chunk(job_id, model, created, {"role": "assistant", "content": ""})
-    async for item in jobs.stream(job_id):
-        if isinstance(item, Token):
-            if item.thinking:
-                yield views.chunk(job_id, model, created, {"reasoning_content": item.thinking})
-            if item.delta:
-                yield views.chunk(job_id, model, created, {"content": item.delta})
-            continue
-        answer = views.chat_completion(check_done(item), model, created)
-        choice = answer["choices"][0]
-        # Tool calls are known once the job is done: one delta each, as OpenAI streams them.
-        calls = choice["message"].get("tool_calls") or []
-        if calls:
-            indexed = [{"index": i, **call} for i, call in enumerate(calls)]
-            yield views.chunk(job_id, model, created, {"tool_calls": indexed})
-        yield views.chunk(job_id, model, created, {}, finish_reason=choice["finish_reason"])
-        if include_usage:
-            yield views.usage_chunk(item, model, created)
+    # Closed as soon as the consumer stops, so a client that went away cancels its job now.
+    async with contextlib.aclosing(jobs.stream(job_id)) as items:
+        async for item in items:
+            if isinstance(item, Token):
+                if item.thinking:
+                    thinking = {"reasoning_content": item.thinking}
+                    yield views.chunk(job_id, model, created, thinking)
+                if item.delta:
+                    yield views.chunk(job_id, model, created, {"content": item.delta})
+                continue
+            answer = views.chat_completion(check_done(item), model, created)
+            choice = answer["choices"][0]
+            # Tool calls are known once the job is done: one delta each, as OpenAI streams.
+            calls = choice["message"].get("tool_calls") or []
+            if calls:
+                indexed = [{"index": i, **call} for i, call in enumerate(calls)]
+                yield views.chunk(job_id, model, created, {"tool_calls": indexed})
+            yield views.chunk(job_id, model, created, {}, finish_reason=choice["finish_reason"])
+            if include_usage:
+                yield views.usage_chunk(item, model, created)

@@ -8,6 +8,7 @@ token comes as `x-api-key` or `Authorization: Bearer`; errors are Anthropic's
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -61,9 +62,10 @@ async def _events(jobs: CompatJobs, run: ChatRun) -> AsyncIterator[bytes]:
     for event in events.start():
         yield _sse(event)
     try:
-        async for chunk in chat_chunks(jobs, run, include_usage=True):
-            for event in events.feed(chunk):
-                yield _sse(event)
+        async with contextlib.aclosing(chat_chunks(jobs, run, include_usage=True)) as chunks:
+            async for chunk in chunks:
+                for event in events.feed(chunk):
+                    yield _sse(event)
     except CoreError as exc:
         for event in events.error(shape.error_for(exc)[1]):
             yield _sse(event)

@@ -8,6 +8,7 @@ device it is Ollama's /api/generate, so the prompt is completed as given.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -103,17 +104,19 @@ async def _frames(
     if echo:
         yield chunk(echo)
     try:
-        async for item in jobs.stream(route.job_id):
-            if isinstance(item, Token):
-                if item.delta:
-                    yield chunk(item.delta)
-                continue
-            chat = views.chat_completion(check_done(item), route.model, created)
-            yield chunk("", chat["choices"][0]["finish_reason"])
-            if usage:
-                yield _sse(
-                    shape.text_completion(route.job_id, route.model, created, [], chat["usage"])
-                )
+        async with contextlib.aclosing(jobs.stream(route.job_id)) as items:
+            async for item in items:
+                if isinstance(item, Token):
+                    if item.delta:
+                        yield chunk(item.delta)
+                    continue
+                chat = views.chat_completion(check_done(item), route.model, created)
+                yield chunk("", chat["choices"][0]["finish_reason"])
+                if usage:
+                    final = shape.text_completion(
+                        route.job_id, route.model, created, [], chat["usage"]
+                    )
+                    yield _sse(final)
     except CoreError as exc:
         yield _sse(views.error_for(exc)[1])
         return

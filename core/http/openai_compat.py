@@ -7,6 +7,7 @@ Errors are OpenAI's {"error": {"message", "type", "param", "code"}}.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -110,8 +111,9 @@ async def _frames(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]
     """Server-sent chunks ending in [DONE]; a failure after the start is OpenAI's in-stream
     error object."""
     try:
-        async for chunk in chunks:
-            yield _sse(chunk)
+        async with contextlib.aclosing(chunks):
+            async for chunk in chunks:
+                yield _sse(chunk)
     except CoreError as exc:
         yield _sse(views.error_for(exc)[1])
         return

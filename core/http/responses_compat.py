@@ -8,6 +8,7 @@ events the official SDK assembles; a failure after the start is a response.faile
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -61,9 +62,10 @@ async def _events(
     for event in events.start():
         yield _sse(event)
     try:
-        async for chunk in chat_chunks(jobs, run, include_usage=True):
-            for event in events.feed(chunk):
-                yield _sse(event)
+        async with contextlib.aclosing(chat_chunks(jobs, run, include_usage=True)) as chunks:
+            async for chunk in chunks:
+                for event in events.feed(chunk):
+                    yield _sse(event)
     except CoreError as exc:
         error = views.error_for(exc)[1]["error"]
         for event in events.failed(error.get("code") or "server_error", error["message"]):
