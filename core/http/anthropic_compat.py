@@ -34,7 +34,12 @@ _anthropic_errors = provider_errors(error_for=shape.error_for)
 @router.post(
     "/messages",
     summary="Anthropic-compatible message (routed job)",
-    **doc.documented(shape.MessagesRequest, doc.AnthropicMessage, doc.AnthropicErrorResponse),
+    **doc.documented(
+        shape.MessagesRequest,
+        doc.AnthropicMessage,
+        doc.AnthropicErrorResponse,
+        statuses=doc.ANTHROPIC_ERRORS,
+    ),
 )
 @_anthropic_errors
 async def create_message(request: Request) -> Response:
@@ -77,7 +82,12 @@ async def _events(jobs: CompatJobs, run: ChatRun) -> AsyncIterator[bytes]:
 @router.post(
     "/messages/count_tokens",
     summary="Anthropic-compatible token count (an estimate; no job)",
-    **doc.documented(shape.CountTokensRequest, doc.AnthropicTokenCount, doc.AnthropicErrorResponse),
+    **doc.documented(
+        shape.CountTokensRequest,
+        doc.AnthropicTokenCount,
+        doc.AnthropicErrorResponse,
+        statuses=doc.ANTHROPIC_ERRORS,
+    ),
 )
 @_anthropic_errors
 async def count_tokens(request: Request) -> Response:

@@ -56,7 +56,12 @@ async def _start(
 @router.post(
     "/completions",
     summary="OpenAI-compatible legacy text completion (routed job)",
-    **doc.documented(shape.CompletionRequest, doc.TextCompletion, doc.OpenAIErrorResponse),
+    **doc.documented(
+        shape.CompletionRequest,
+        doc.TextCompletion,
+        doc.OpenAIErrorResponse,
+        statuses=doc.ROUTED_ERRORS,
+    ),
 )
 @_openai_errors
 async def create_completion(request: Request) -> Response:

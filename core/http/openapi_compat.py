@@ -57,8 +57,14 @@ _WHEN = {
     413: "the body is larger than MAX_BODY_BYTES",
     422: "a field is missing, malformed or out of bounds, or no model/device fits",
     503: "no provider or device can serve the request now",
+    404: "no provider serves the named model (nothing is enqueued)",
+    502: "the routed job failed; the message is its error",
+    529: "no provider or device can serve the request now (Anthropic's overloaded_error)",
 }
 BODY_ERRORS = (400, 401, 413, 422, 503)
+# The routed drop-in routes also answer these.
+ROUTED_ERRORS = (*BODY_ERRORS, 404, 502)
+ANTHROPIC_ERRORS = (400, 401, 404, 413, 422, 502, 529)
 
 
 def body(model: type[BaseModel]) -> dict[str, Any]:
@@ -76,10 +82,16 @@ def compat_errors(error_model: type[BaseModel], *statuses: int) -> dict[int | st
 
 
 def documented(
-    request: type[BaseModel] | None, answer: type[BaseModel], error_model: type[BaseModel]
+    request: type[BaseModel] | None,
+    answer: type[BaseModel],
+    error_model: type[BaseModel],
+    *,
+    statuses: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
-    """The route keywords documenting a drop-in route: its body, answer and errors."""
-    statuses = BODY_ERRORS if request else (401, 503)
+    """The route keywords documenting a drop-in route: its body, answer and errors
+    (`statuses`: the error statuses, when not the usual ones)."""
+    if statuses is None:
+        statuses = BODY_ERRORS if request else (401, 503)
     keywords: dict[str, Any] = {
         "responses": {
             200: {"model": answer, "description": answer.__doc__ or "OK"},

@@ -32,7 +32,12 @@ _openai_errors = provider_errors()
 @router.post(
     "/responses",
     summary="OpenAI-compatible response, stateless (routed job)",
-    **doc.documented(shape.ResponsesRequest, doc.ResponseObject, doc.OpenAIErrorResponse),
+    **doc.documented(
+        shape.ResponsesRequest,
+        doc.ResponseObject,
+        doc.OpenAIErrorResponse,
+        statuses=doc.ROUTED_ERRORS,
+    ),
 )
 @_openai_errors
 async def create_response(request: Request) -> Response:
