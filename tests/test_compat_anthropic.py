@@ -69,6 +69,23 @@ async def test_messages_plain_and_streamed_run_on_the_device(
     assert [(r["status"], r["device_id"]) for r in rows] == [("done", "gpu1.ts.net.")] * 2
 
 
+async def test_a_thinking_model_streams_thinking_blocks_when_asked(fleet: Fleet) -> None:
+    fleet.ollama.thinking = "first the greeting"
+    async with (
+        client_for(fleet, api_key=TOKEN) as client,
+        client.messages.stream(
+            model=MODEL,
+            max_tokens=2000,
+            thinking={"type": "enabled", "budget_tokens": 1024},
+            messages=[{"role": "user", "content": "hi"}],
+        ) as stream,
+    ):
+        final = await stream.get_final_message()
+    assert [b.type for b in final.content] == ["thinking", "text"]
+    assert final.content[0].thinking == "first the greeting"  # type: ignore[union-attr]
+    assert final.content[1].text == "echo: hi"  # type: ignore[union-attr]
+
+
 async def test_tool_use_and_tool_result_round_trip(fleet: Fleet) -> None:
     question = {"role": "user", "content": "what time is it?"}
     async with client_for(fleet, auth_token=TOKEN) as client:  # Authorization: Bearer

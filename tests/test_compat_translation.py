@@ -148,6 +148,23 @@ def test_anthropic_request_becomes_a_chat_request() -> None:
         )
 
 
+def test_reasoning_is_a_thinking_block_only_when_asked() -> None:
+    completion = {
+        "id": "chatcmpl-ab12",
+        "choices": [
+            {
+                "message": {"content": "hi", "reasoning_content": "hmm"},
+                "finish_reason": "length",
+            }
+        ],
+        "usage": {"prompt_tokens": 2, "completion_tokens": 3},
+    }
+    asked = anthropic_shape.message(completion, "m", thinking=True)
+    assert [b["type"] for b in asked["content"]] == ["thinking", "text"]
+    assert asked["stop_reason"] == "max_tokens" and asked["id"] == "msg_ab12"
+    assert [b["type"] for b in anthropic_shape.message(completion, "m")["content"]] == ["text"]
+
+
 def test_anthropic_errors_have_anthropic_types_and_statuses() -> None:
     assert anthropic_shape.error_for(ModelNotFound("model 'x' not found")) == (
         404,

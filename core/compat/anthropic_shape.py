@@ -61,6 +61,7 @@ class MessagesRequest(CountTokensRequest):
     top_p: float | None = Field(None, ge=0, le=1)
     top_k: int | None = Field(None, ge=1, le=100_000)
     stream: bool = False
+    thinking: dict[str, Any] | None = None
     # llm-mcp extensions.
     priority: int = Field(0, ge=-1000, le=1000)
     prefer_local: bool = False
@@ -212,6 +213,11 @@ def chat_request(body: MessagesRequest) -> tuple[ChatCompletionRequest, dict[str
     return ChatCompletionRequest.model_validate(chat), options
 
 
+def wants_thinking(body: MessagesRequest) -> bool:
+    """Whether the client asked for thinking blocks (a thinking model's reasoning)."""
+    return bool(body.thinking) and (body.thinking or {}).get("type") in ("enabled", "adaptive")
+
+
 def message_id(completion_id: str) -> str:
     return "msg_" + completion_id.removeprefix("chatcmpl-")
 
@@ -241,11 +247,15 @@ def usage(openai_usage: dict[str, Any] | None) -> dict[str, int]:
     }
 
 
-def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
-    """An Anthropic message from an OpenAI chat.completion."""
+def message(completion: dict[str, Any], model: str, *, thinking: bool = False) -> dict[str, Any]:
+    """An Anthropic message from an OpenAI chat.completion (`thinking`: the reasoning as a
+    thinking block first)."""
     choice = completion["choices"][0]
     answer = choice["message"]
     content: list[dict[str, Any]] = []
+    if thinking and answer.get("reasoning_content"):
+        reasoning = answer["reasoning_content"]
+        content.append({"type": "thinking", "thinking": reasoning, "signature": ""})
     if answer.get("content"):
         content.append({"type": "text", "text": answer["content"]})
     for call in answer.get("tool_calls") or []:

@@ -14,11 +14,12 @@ Event = tuple[str, dict[str, Any]]
 class MessageEvents:
     """Feeds on one chat's chunks in order; each call returns the events they become."""
 
-    def __init__(self, message_id: str, model: str) -> None:
+    def __init__(self, message_id: str, model: str, *, thinking: bool = False) -> None:
         self._id = message_id
         self._model = model
+        self._thinking = thinking  # reasoning as thinking blocks, when the client asked
         self._index = -1
-        self._open: str | None = None  # "text" or "tool_use"
+        self._open: str | None = None  # "thinking", "text" or "tool_use"
         self._tool_blocks: dict[int, int] = {}  # OpenAI tool-call index -> block index
         self._finish: str | None = None
         self._usage: dict[str, Any] | None = None
@@ -45,6 +46,12 @@ class MessageEvents:
             self._usage = chunk["usage"]
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or {}
+            if self._thinking and delta.get("reasoning_content"):
+                if self._open != "thinking":
+                    block = {"type": "thinking", "thinking": "", "signature": ""}
+                    events += self._begin("thinking", block)
+                piece = {"type": "thinking_delta", "thinking": delta["reasoning_content"]}
+                events.append(self._delta(piece))
             if delta.get("content"):
                 if self._open != "text":
                     events += self._begin("text", {"type": "text", "text": ""})

@@ -51,8 +51,9 @@ async def create_message(request: Request) -> Response:
     run = await start_chat(jobs, chat, source=SOURCE, ollama_options=options or None)
     if not body.stream:
         completion = await chat_answer(jobs, run)
-        return JSONResponse(shape.message(completion, run.route.model), headers=run.headers)
-    frames = _events(jobs, run)
+        answer = shape.message(completion, run.route.model, thinking=shape.wants_thinking(body))
+        return JSONResponse(answer, headers=run.headers)
+    frames = _events(jobs, run, thinking=shape.wants_thinking(body))
     return StreamingResponse(frames, media_type="text/event-stream", headers=run.headers)
 
 
@@ -61,9 +62,9 @@ def _sse(event: Event) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-async def _events(jobs: CompatJobs, run: ChatRun) -> AsyncIterator[bytes]:
+async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIterator[bytes]:
     completion_id = "chatcmpl-" + run.route.job_id.replace("-", "")
-    events = MessageEvents(shape.message_id(completion_id), run.route.model)
+    events = MessageEvents(shape.message_id(completion_id), run.route.model, thinking=thinking)
     for event in events.start():
         yield _sse(event)
     try:
