@@ -13,7 +13,7 @@ import httpx2
 import openai
 import pytest
 
-from core.compat import anthropic_shape, responses_shape
+from core.compat import anthropic_errors, anthropic_shape, responses_shape
 from core.compat.anthropic_stream import MessageEvents
 from core.compat.responses_stream import ResponseEvents
 from core.errors import InvalidInput, ModelNotFound, NoRoute
@@ -166,12 +166,12 @@ def test_reasoning_is_a_thinking_block_only_when_asked() -> None:
 
 
 def test_anthropic_errors_have_anthropic_types_and_statuses() -> None:
-    assert anthropic_shape.error_for(ModelNotFound("model 'x' not found")) == (
+    assert anthropic_errors.error_for(ModelNotFound("model 'x' not found")) == (
         404,
         {"type": "error", "error": {"type": "not_found_error", "message": "model 'x' not found"}},
     )
-    assert anthropic_shape.error_for(NoRoute("nothing can serve"))[0] == 529
-    assert anthropic_shape.error_for(RuntimeError("boom"))[1]["error"]["type"] == "api_error"
+    assert anthropic_errors.error_for(NoRoute("nothing can serve"))[0] == 529
+    assert anthropic_errors.error_for(RuntimeError("boom"))[1]["error"]["type"] == "api_error"
 
 
 def test_responses_items_become_chat_messages_and_state_is_refused() -> None:

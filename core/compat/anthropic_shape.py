@@ -1,8 +1,9 @@
 """Anthropic's Messages API over the chat-completions path: its request as an OpenAI chat
-request, the chat.completion back as an Anthropic message, errors in Anthropic's shape. Pure.
+request, the chat.completion back as an Anthropic message. Pure.
 
 Blocks map one to one: text -> text, image -> an image_url part (a data URL), tool_use ->
 an assistant tool call, tool_result -> a `tool` message; tools and tool_choice likewise.
+Errors: core.compat.anthropic_errors.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import json
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from core import errors
-from core.compat.jobs import JobFailedUpstream
 from core.compat.schemas import MAX_MESSAGES, ChatCompletionRequest, ModelName
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -288,35 +288,3 @@ def count_tokens(body: CountTokensRequest) -> int:
     if body.tools:
         chars += len(json.dumps(_tools(body.tools), ensure_ascii=False))
     return math.ceil(chars / 4) + 3 * len(messages)
-
-
-# (exception, HTTP status, Anthropic error type)
-_ERRORS: list[tuple[type[Exception], int, str]] = [
-    (errors.Unauthorized, 401, "authentication_error"),
-    (errors.NotFound, 404, "not_found_error"),
-    (errors.InvalidInput, 400, "invalid_request_error"),
-    (errors.PayloadTooLarge, 413, "request_too_large"),
-    (errors.Conflict, 409, "invalid_request_error"),
-    # Nothing can serve it now: Anthropic's "overloaded", which its clients retry later.
-    (errors.NoRoute, 529, "overloaded_error"),
-    (errors.StoreUnavailable, 529, "overloaded_error"),
-    (JobFailedUpstream, 502, "api_error"),
-]
-
-
-def error_body(type_: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": type_, "message": message}}
-
-
-def error_for(exc: Exception) -> tuple[int, dict[str, Any]]:
-    """(status, Anthropic error body) for one of our exceptions or a validation error."""
-    if isinstance(exc, ValidationError):
-        message = "; ".join(
-            f"{'.'.join(str(x) for x in p.get('loc', ())) or 'body'}: {p.get('msg')}"
-            for p in exc.errors()[:10]
-        )
-        return 400, error_body("invalid_request_error", message)
-    for cls, status, type_ in _ERRORS:
-        if isinstance(exc, cls):
-            return status, error_body(type_, getattr(exc, "message", str(exc)))
-    return 500, error_body("api_error", "internal error")

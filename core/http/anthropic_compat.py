@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from core.compat import anthropic_errors
 from core.compat import anthropic_shape as shape
 from core.compat.anthropic_stream import Event, MessageEvents
 from core.compat.chat_run import ChatRun, chat_answer, chat_chunks, ollama_serves, start_chat
@@ -28,7 +29,7 @@ from core.http.openai_compat import compat_jobs, provider_errors, read_body
 router = APIRouter(prefix="/v1", tags=["anthropic-compatible"])
 SOURCE = "anthropic-compat"
 
-_anthropic_errors = provider_errors(error_for=shape.error_for)
+_anthropic_errors = provider_errors(error_for=anthropic_errors.error_for)
 
 
 @router.post(
@@ -73,7 +74,7 @@ async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIte
                 for event in events.feed(chunk):
                     yield _sse(event)
     except CoreError as exc:
-        for event in events.error(shape.error_for(exc)[1]):
+        for event in events.error(anthropic_errors.error_for(exc)[1]):
             yield _sse(event)
         return
     for event in events.finish():
