@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from core.compat import anthropic_errors
+from core.compat import anthropic_errors, openai_views
 from core.compat import anthropic_shape as shape
 from core.compat.anthropic_stream import Event, MessageEvents
 from core.compat.chat_run import ChatRun, chat_answer, chat_chunks, ollama_serves, start_chat
@@ -64,8 +64,8 @@ def _sse(event: Event) -> bytes:
 
 
 async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIterator[bytes]:
-    completion_id = "chatcmpl-" + run.route.job_id.replace("-", "")
-    events = MessageEvents(shape.message_id(completion_id), run.route.model, thinking=thinking)
+    message_id = shape.message_id(openai_views.completion_id(run.route.job_id))
+    events = MessageEvents(message_id, run.route.model, thinking=thinking)
     for event in events.start():
         yield _sse(event)
     try:
