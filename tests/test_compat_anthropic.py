@@ -36,7 +36,7 @@ def client_for(fleet: Fleet, **auth: str) -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(base_url=fleet.core.http_url, max_retries=0, **auth)
 
 
-async def test_messages_plain_and_streamed_run_on_the_device(
+async def test_messages_plain_streamed_and_thinking_run_on_the_device(
     fleet: Fleet, db: asyncpg.Connection
 ) -> None:
     fleet.ollama.chunk_delay = 0.01
@@ -68,8 +68,7 @@ async def test_messages_plain_and_streamed_run_on_the_device(
     rows = await db.fetch("SELECT status, device_id FROM jobs WHERE source = 'anthropic-compat'")
     assert [(r["status"], r["device_id"]) for r in rows] == [("done", "gpu1.ts.net.")] * 2
 
-
-async def test_a_thinking_model_streams_thinking_blocks_when_asked(fleet: Fleet) -> None:
+    # A thinking model's reasoning comes as thinking blocks when the client asks for them.
     fleet.ollama.thinking = "first the greeting"
     async with (
         client_for(fleet, api_key=TOKEN) as client,
@@ -80,10 +79,10 @@ async def test_a_thinking_model_streams_thinking_blocks_when_asked(fleet: Fleet)
             messages=[{"role": "user", "content": "hi"}],
         ) as stream,
     ):
-        final = await stream.get_final_message()
-    assert [b.type for b in final.content] == ["thinking", "text"]
-    assert final.content[0].thinking == "first the greeting"  # type: ignore[union-attr]
-    assert final.content[1].text == "echo: hi"  # type: ignore[union-attr]
+        thought = await stream.get_final_message()
+    assert [b.type for b in thought.content] == ["thinking", "text"]
+    assert thought.content[0].thinking == "first the greeting"  # type: ignore[union-attr]
+    assert thought.content[1].text == "echo: hi"  # type: ignore[union-attr]
 
 
 async def test_tool_use_and_tool_result_round_trip(fleet: Fleet) -> None:
