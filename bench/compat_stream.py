@@ -1,7 +1,11 @@
-"""Streaming overhead: POST /v1/chat/completions (stream=true) through llm-mcp versus streaming
-/api/chat from the same fake Ollama directly, at 1 and 32 concurrent streams.
+"""Streaming overhead: a streamed drop-in request through llm-mcp versus streaming /api/chat
+from the same fake Ollama directly, at 1 and 32 concurrent streams.
 
     .venv/bin/python -m bench.compat_stream [--requests 200] [--chunk-delay 0.005]
+        [--api chat|completions|responses|messages]
+
+`--api` picks the surface: OpenAI chat completions (the default), legacy completions, the
+Responses API, or Anthropic's Messages API (all stream=true).
 
 Starts its own Postgres, core, one worker and a fake Ollama (a known device, capacity 64) in
 separate processes. The fake streams "echo: <prompt>" word by word, --chunk-delay apart.
@@ -51,12 +55,48 @@ async def direct(client: httpx.AsyncClient, ollama: str) -> tuple[float, float]:
     return ((first or done) - started) * 1000, (done - started) * 1000
 
 
-async def through_core(client: httpx.AsyncClient) -> tuple[float, float]:
+def _chat_text(data: dict) -> tuple[str | None, bool]:
+    return (data["choices"][0]["delta"].get("content") if data["choices"] else None), False
+
+
+def _completion_text(data: dict) -> tuple[str | None, bool]:
+    return (data["choices"][0].get("text") if data["choices"] else None), False
+
+
+def _responses_text(data: dict) -> tuple[str | None, bool]:
+    if data["type"] == "response.failed":
+        raise RuntimeError(data["response"]["error"])
+    return data.get("delta") if data["type"].endswith("output_text.delta") else None, (
+        data["type"] == "response.completed"
+    )
+
+
+def _messages_text(data: dict) -> tuple[str | None, bool]:
+    if data["type"] == "error":
+        raise RuntimeError(data["error"])
+    delta = data.get("delta") or {}
+    return delta.get("text") if delta.get("type") == "text_delta" else None, (
+        data["type"] == "message_stop"
+    )
+
+
+USER = [{"role": "user", "content": PROMPT}]
+# path, body, reader of one data object: (text in it, whether the stream is over)
+APIS = {
+    "chat": ("/v1/chat/completions", {"messages": USER}, _chat_text),
+    "completions": ("/v1/completions", {"prompt": PROMPT}, _completion_text),
+    "responses": ("/v1/responses", {"input": PROMPT}, _responses_text),
+    "messages": ("/v1/messages", {"messages": USER, "max_tokens": 256}, _messages_text),
+}
+
+
+async def through_core(client: httpx.AsyncClient, api: str = "chat") -> tuple[float, float]:
+    path, fields, read = APIS[api]
     started = time.perf_counter()
     first = None
-    body = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "stream": True}
+    body = {"model": MODEL, **fields, "stream": True}
     text = []
-    async with client.stream("POST", "/v1/chat/completions", json=body) as response:
+    async with client.stream("POST", path, json=body) as response:
         response.raise_for_status()
         async for line in response.aiter_lines():
             if not line.startswith("data: "):
@@ -65,13 +105,15 @@ async def through_core(client: httpx.AsyncClient) -> tuple[float, float]:
             if data == "[DONE]":
                 break
             chunk = json.loads(data)
-            if "error" in chunk:
+            if "error" in chunk and api in ("chat", "completions"):
                 raise RuntimeError(chunk["error"])
-            content = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
+            content, over = read(chunk)
             if content:
                 text.append(content)
                 if first is None:
                     first = time.perf_counter()
+            if over:
+                break
     done = time.perf_counter()
     if "".join(text) != f"echo: {PROMPT}":
         raise RuntimeError(f"stream incomplete: {''.join(text)!r}")
@@ -92,7 +134,9 @@ def summary(label: str, clients: int, base: list, full: list) -> str:
     )
 
 
-async def measure(core_url: str, ollama: str, requests: int, label: str) -> list[str]:
+async def measure(
+    core_url: str, ollama: str, requests: int, label: str, api: str = "chat"
+) -> list[str]:
     lines = []
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with (
@@ -101,9 +145,9 @@ async def measure(core_url: str, ollama: str, requests: int, label: str) -> list
     ):
         for clients in (1, 32):
             await run_clients(lambda: direct(plain, ollama), clients, clients * 2)
-            await run_clients(lambda: through_core(core), clients, clients * 2)
+            await run_clients(lambda: through_core(core, api), clients, clients * 2)
             base = await run_clients(lambda: direct(plain, ollama), clients, requests)
-            full = await run_clients(lambda: through_core(core), clients, requests)
+            full = await run_clients(lambda: through_core(core, api), clients, requests)
             lines.append(summary(label, clients, base, full))
             print(lines[-1], flush=True)
     return lines
@@ -114,6 +158,7 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--chunk-delay", type=float, default=0.005)
     parser.add_argument("--database-url")
+    parser.add_argument("--api", choices=sorted(APIS), default="chat")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="llm-mcp-bench-"))
     cluster = None
@@ -160,7 +205,8 @@ async def main() -> None:
                     f"cores: {os.cpu_count()}; streams per point: {args.requests}; "
                     f"chunk delay {args.chunk_delay * 1000:.0f} ms, 21 chunks"
                 )
-                lines = await measure(core_url, ollama, args.requests, "device")
+                label = f"device, {APIS[args.api][0]}"
+                lines = await measure(core_url, ollama, args.requests, label, args.api)
         print(json.dumps({"results": lines}, indent=1))
     finally:
         if cluster is not None:

@@ -68,9 +68,11 @@ async def compat_fleet(
     ):
         await add_device(db, "gpu1.ts.net.", fake.url, {MODEL: 1.2, EMBED_MODEL: 0.1})
         worker_settings: dict[str, Any] = {}
+        if core_overrides.get("api_token"):
+            worker_settings["api_token"] = core_overrides["api_token"]
         openai = None
         if cloud:
             openai = await stack.enter_async_context(serving(FakeOpenAI("127.0.0.3")))
-            worker_settings = {"openai_api_key": "sk-test", "openai_base_url": openai.base_url}
+            worker_settings.update(openai_api_key="sk-test", openai_base_url=openai.base_url)
         w = await stack.enter_async_context(worker_for(core, **worker_settings))
         yield Fleet(core=core, ollama=fake, worker=w, cloud=openai)  # type: ignore[arg-type]

@@ -54,7 +54,7 @@ async def running_worker(
     values.update(overrides)
     settings = WorkerSettings(**values)
     stop = asyncio.Event()
-    async with CoreClient(grpc_addr) as client:
+    async with CoreClient(grpc_addr, token=settings.token) as client:
         available = handlers or default_handlers(settings)
         worker = Worker(settings, client, select_handlers(available, settings.worker_kinds))
         task = asyncio.create_task(worker.run(stop))

@@ -98,11 +98,14 @@ def _tame(case: Any) -> None:
 
 def error_format_ok(path: str, body: Any) -> bool:
     """Ours is {"error": {code, message}}; the drop-in APIs answer in their provider's format,
-    which their clients parse: OpenAI's {"error": {message, type, ...}}, Ollama's {"error": str}."""
+    which their clients parse: OpenAI's {"error": {message, type, ...}}, Ollama's {"error": str},
+    Anthropic's {"type": "error", "error": {type, message}}."""
     error = body["error"]
     if path.startswith("/api/"):
         return isinstance(error, str) and bool(error)
-    if path in ("/v1/chat/completions", "/v1/embeddings"):
+    if path.startswith("/v1/messages"):
+        return body["type"] == "error" and isinstance(error["type"], str) and bool(error["message"])
+    if path in ("/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/responses"):
         return isinstance(error["message"], str) and isinstance(error["type"], str)
     return isinstance(error["code"], str) and isinstance(error["message"], str)
 

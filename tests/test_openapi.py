@@ -19,6 +19,9 @@ PROVIDER_ERROR_REFS = {
     "/v1/chat/completions": "#/components/schemas/OpenAIErrorResponse",
     "/v1/embeddings": "#/components/schemas/OpenAIErrorResponse",
     "/v1/models/": "#/components/schemas/OpenAIErrorResponse",
+    "/v1/completions": "#/components/schemas/OpenAIErrorResponse",
+    "/v1/responses": "#/components/schemas/OpenAIErrorResponse",
+    "/v1/messages": "#/components/schemas/AnthropicErrorResponse",
     "/api/": "#/components/schemas/OllamaErrorResponse",
 }
 

@@ -114,6 +114,8 @@ async def test_every_http_route_refuses_a_missing_or_wrong_token(
                 error = answer.json()["error"]
                 if path.startswith("/api/"):  # Ollama's format: {"error": "message"}
                     assert "token" in error
+                elif path.startswith("/v1/messages"):  # Anthropic's: {"type", "error": {...}}
+                    assert error["type"] == "authentication_error"
                 else:  # ours, and OpenAI's (which carries a code too)
                     assert error["code"] == "unauthorized"
                 assert not any(s in answer.text for s in SECRETS)

@@ -6,9 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
+from core.compat import anthropic_errors
 from core.compat.openai_views import error_for
 from core.errors import CoreError, PayloadTooLarge
 from core.http import (
+    anthropic_compat,
+    completions_compat,
     costs,
     dashboard,
     fleet,
@@ -16,6 +19,7 @@ from core.http import (
     jobs,
     ollama_compat,
     openai_compat,
+    responses_compat,
     routing,
     workers,
 )
@@ -38,6 +42,8 @@ def refusal_body(path: str, error: CoreError) -> Any:
     caller's client parses: the drop-in APIs speak their provider's, everything else ours."""
     if path.startswith("/api/"):
         return {"error": error.message}
+    if path.startswith("/v1/messages"):
+        return anthropic_errors.error_for(error)[1]
     if path in OPENAI_PATHS:
         return error_for(error)[1]
     return default_error_body(path, error)
@@ -65,6 +71,9 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(openai_compat.router)
     app.include_router(ollama_compat.router)
+    app.include_router(completions_compat.router)
+    app.include_router(responses_compat.router)
+    app.include_router(anthropic_compat.router)
     app.include_router(ollama_compat.root_router)
     app.include_router(costs.router)
     app.add_middleware(

@@ -42,5 +42,15 @@ def require_worker(request: Request) -> None:
     _check(request, worker_token(request.app.state.settings))
 
 
+def require_client_key(request: Request) -> None:
+    """As require_client, also taking API_TOKEN as `x-api-key` (how Anthropic's clients send
+    it)."""
+    expected = client_token(request.app.state.settings)
+    key = request.headers.get("x-api-key")
+    if expected is not None and key and hmac.compare_digest(key.encode(), expected.encode()):
+        return
+    _check(request, expected)
+
+
 ClientAuth = Annotated[None, Depends(require_client)]
 WorkerAuth = Annotated[None, Depends(require_worker)]

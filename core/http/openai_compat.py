@@ -7,8 +7,8 @@ Errors are OpenAI's {"error": {"message", "type", "param", "code"}}.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -17,13 +17,20 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 
 from core.compat import openai_views as views
-from core.compat.jobs import CompatJobs, Token, check_done
+from core.compat.chat_run import chat_answer, chat_chunks, route_headers, start_chat
+from core.compat.jobs import CompatJobs
 from core.compat.schemas import ChatCompletionRequest, EmbeddingRequest
-from core.compat.shape import chat_request, embed_request, embed_shape, openai_chat_shape
-from core.errors import CoreError, InvalidInput, MalformedJson, StoreUnavailable, UnknownModel
+from core.compat.shape import embed_request, embed_shape
+from core.errors import (
+    CoreError,
+    InvalidInput,
+    JobFailedUpstream,
+    MalformedJson,
+    StoreUnavailable,
+    UnknownModel,
+)
 from core.http import openapi_compat as doc
 from core.http.auth import require_client
-from core.queue.models import Job
 from core.routing.model_names import catalog_name
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -37,9 +44,11 @@ def compat_jobs(request: Request) -> CompatJobs:
 M = TypeVar("M", bound=BaseModel)
 
 
-async def read_body(request: Request, model: type[M]) -> M:
+async def read_body(
+    request: Request, model: type[M], *, authorize: Callable[[Request], None] = require_client
+) -> M:
     """The validated body (after the client token check); raises for the caller's format."""
-    require_client(request)
+    authorize(request)
     try:
         data = json.loads(await request.body() or b"null")
     except ValueError as exc:
@@ -55,9 +64,12 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def provider_errors(
+    reshape: Callable[[dict[str, Any]], Any] = lambda body: body,
+    *,
     error_for: Callable[[Exception], tuple[int, Any]] = views.error_for,
 ) -> Callable[[Handler], Handler]:
-    """Turns our errors into a provider's error answer (`error_for`: status and body)."""
+    """Turns our errors into OpenAI's error answer (or `error_for`'s), `reshape`d for another
+    provider's clients."""
 
     def decorate(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
@@ -65,8 +77,11 @@ def provider_errors(
                 return await handler(request)
             except (CoreError, ValidationError, StoreUnavailable) as exc:
                 status, body = error_for(exc)
-                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-                return JSONResponse(body, status_code=status, headers=headers)
+                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+                if isinstance(exc, JobFailedUpstream):
+                    # The queue already retried the job; a client's own retry is another job.
+                    headers["x-should-retry"] = "false"
+                return JSONResponse(reshape(body), status_code=status, headers=headers)
 
         wrapped.__name__ = handler.__name__
         wrapped.__doc__ = handler.__doc__
@@ -76,14 +91,6 @@ def provider_errors(
 
 
 _openai_errors = provider_errors()
-
-
-def _headers(route: Any) -> dict[str, str]:
-    return {
-        "x-llm-mcp-job-id": route.job_id,
-        "x-llm-mcp-provider": route.provider,
-        "x-llm-mcp-device": route.device_id or "",
-    }
 
 
 @router.post(
@@ -97,31 +104,12 @@ async def chat_completions(request: Request) -> Response:
     stream=true answers with chat.completion.chunk events ending in `data: [DONE]`."""
     body = await read_body(request, ChatCompletionRequest)
     jobs = compat_jobs(request)
-    sent = body.model_dump(exclude_none=True)
-    max_tokens = body.max_tokens or body.max_completion_tokens
-    route = await jobs.start(
-        lambda fleet: chat_request(
-            fleet,
-            model=body.model,
-            messages=sent["messages"],
-            temperature=body.temperature,
-            max_tokens=max_tokens,
-            priority=body.priority,
-            prefer_local=body.prefer_local,
-            fallback=body.fallback,
-            source=SOURCE,
-        ),
-        openai_chat_shape(sent, stream=body.stream),
-    )
-    created = int(time.time())
+    run = await start_chat(jobs, body, source=SOURCE)
     if not body.stream:
-        job = await jobs.wait(route.job_id)
-        return JSONResponse(
-            views.chat_completion(job, route.model, created), headers=_headers(route)
-        )
+        return JSONResponse(await chat_answer(jobs, run), headers=run.headers)
     usage = bool(body.stream_options and body.stream_options.include_usage)
-    frames = _chunks(jobs.stream(route.job_id), route.job_id, route.model, created, usage)
-    return StreamingResponse(frames, media_type="text/event-stream", headers=_headers(route))
+    frames = _frames(chat_chunks(jobs, run, include_usage=usage))
+    return StreamingResponse(frames, media_type="text/event-stream", headers=run.headers)
 
 
 def _sse(data: dict[str, Any] | str) -> bytes:
@@ -129,35 +117,16 @@ def _sse(data: dict[str, Any] | str) -> bytes:
     return f"data: {text}\n\n".encode()
 
 
-async def _chunks(
-    items: AsyncIterator[Token | Job], job_id: str, model: str, created: int, usage: bool
-) -> AsyncIterator[bytes]:
-    yield _sse(views.chunk(job_id, model, created, {"role": "assistant", "content": ""}))
+async def _frames(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    """Server-sent chunks ending in [DONE]; a failure after the start is OpenAI's in-stream
+    error object."""
     try:
-        async for frame in _token_chunks(items, job_id, model, created, usage):
-            yield frame
+        async with contextlib.aclosing(chunks):
+            async for chunk in chunks:
+                yield _sse(chunk)
     except CoreError as exc:
         yield _sse(views.error_for(exc)[1])
-
-
-async def _token_chunks(
-    items: AsyncIterator[Token | Job], job_id: str, model: str, created: int, usage: bool
-) -> AsyncIterator[bytes]:
-    async for item in items:
-        if isinstance(item, Token):
-            if item.thinking:
-                delta = {"reasoning_content": item.thinking}
-                yield _sse(views.chunk(job_id, model, created, delta))
-            if item.delta:
-                yield _sse(views.chunk(job_id, model, created, {"content": item.delta}))
-            continue
-        check_done(item)  # a failed job: the caller sends the error
-        for delta in views.tool_call_deltas(item):
-            yield _sse(views.chunk(job_id, model, created, delta))
-        finish = views.finish_reason(item)
-        yield _sse(views.chunk(job_id, model, created, {}, finish_reason=finish))
-        if usage:
-            yield _sse(views.usage_chunk(item, model, created))
+        return
     yield _sse("[DONE]")
 
 
@@ -184,7 +153,7 @@ async def create_embeddings(request: Request) -> Response:
     vectors = views.with_dimensions(views.vectors_of(job), body.dimensions)
     return JSONResponse(
         views.embeddings(vectors, route.model, job, encoding=body.encoding_format or "float"),
-        headers=_headers(route),
+        headers=route_headers(route),
     )
 
 

@@ -33,6 +33,18 @@ class OpenAIErrorResponse(BaseModel):
     error: OpenAIErrorDetail
 
 
+class AnthropicErrorDetail(BaseModel):
+    type: str = Field(examples=["not_found_error"])
+    message: str
+
+
+class AnthropicErrorResponse(BaseModel):
+    """Anthropic's error shape, which Anthropic clients parse."""
+
+    type: str = Field(examples=["error"])
+    error: AnthropicErrorDetail
+
+
 class OllamaErrorResponse(BaseModel):
     """Ollama's error shape: {"error": "message"}."""
 
@@ -42,12 +54,17 @@ class OllamaErrorResponse(BaseModel):
 _WHEN = {
     400: "the body is not valid JSON, or names a field the chosen provider cannot take",
     401: "missing or wrong bearer token (API_TOKEN)",
-    404: "no provider of the fleet serves the model",
+    404: "no provider of the fleet serves the model (nothing is enqueued)",
     413: "the body is larger than MAX_BODY_BYTES",
     422: "a field is missing, malformed or out of bounds, or no model/device fits",
     503: "no provider or device can serve the request now",
+    502: "the routed job failed; the message is its error",
+    529: "no provider or device can serve the request now (Anthropic's overloaded_error)",
 }
 BODY_ERRORS = (400, 401, 404, 413, 422, 503)
+# The routed drop-in routes also answer these.
+ROUTED_ERRORS = (*BODY_ERRORS, 502)
+ANTHROPIC_ERRORS = (400, 401, 404, 413, 422, 502, 529)
 
 
 def body(model: type[BaseModel]) -> dict[str, Any]:
@@ -65,10 +82,16 @@ def compat_errors(error_model: type[BaseModel], *statuses: int) -> dict[int | st
 
 
 def documented(
-    request: type[BaseModel] | None, answer: type[BaseModel], error_model: type[BaseModel]
+    request: type[BaseModel] | None,
+    answer: type[BaseModel],
+    error_model: type[BaseModel],
+    *,
+    statuses: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
-    """The route keywords documenting a drop-in route: its body, answer and errors."""
-    statuses = BODY_ERRORS if request else (401, 404, 503)
+    """The route keywords documenting a drop-in route: its body, answer and errors
+    (`statuses`: the error statuses, when not the usual ones)."""
+    if statuses is None:
+        statuses = BODY_ERRORS if request else (401, 404, 503)
     keywords: dict[str, Any] = {
         "responses": {
             200: {"model": answer, "description": answer.__doc__ or "OK"},
@@ -162,6 +185,46 @@ class OllamaVersion(BaseModel):
     """The Ollama API version core speaks."""
 
     version: str
+
+
+class TextCompletion(_Open):
+    """An OpenAI text_completion (stream=true: text/event-stream of the same objects)."""
+
+    id: str
+    object: str = Field(examples=["text_completion"])
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: dict[str, Any] | None = None
+
+
+class ResponseObject(_Open):
+    """An OpenAI Responses `response` (stream=true: text/event-stream of response.* events)."""
+
+    id: str
+    object: str = Field(examples=["response"])
+    created_at: int
+    status: str = Field(examples=["completed"])
+    model: str
+    output: list[dict[str, Any]]
+
+
+class AnthropicMessage(_Open):
+    """An Anthropic message (stream=true: text/event-stream, message_start … message_stop)."""
+
+    id: str
+    type: str = Field(examples=["message"])
+    role: str = Field(examples=["assistant"])
+    model: str
+    content: list[dict[str, Any]]
+    stop_reason: str | None = None
+    usage: dict[str, Any]
+
+
+class AnthropicTokenCount(BaseModel):
+    """The request's estimated input tokens."""
+
+    input_tokens: int
 
 
 class CostSummary(_Open):

@@ -1,0 +1,99 @@
+"""Anthropic-compatible API: POST /v1/messages and POST /v1/messages/count_tokens, so Claude
+Code and Anthropic's SDKs (ANTHROPIC_BASE_URL pointed at core) run on the fleet.
+
+Each message is one routed job on the chat-completions path (core.compat.chat_run). The
+token comes as `x-api-key` or `Authorization: Bearer`; errors are Anthropic's
+{"type": "error", "error": {"type", "message"}}, in a stream too (an `error` event).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from core.compat import anthropic_errors, openai_views
+from core.compat import anthropic_shape as shape
+from core.compat.anthropic_stream import Event, MessageEvents
+from core.compat.chat_run import ChatRun, chat_answer, chat_chunks, check_model, start_chat
+from core.compat.jobs import CompatJobs
+from core.errors import CoreError
+from core.http import openapi_compat as doc
+from core.http.auth import require_client_key
+from core.http.openai_compat import compat_jobs, provider_errors, read_body
+
+router = APIRouter(prefix="/v1", tags=["anthropic-compatible"])
+SOURCE = "anthropic-compat"
+
+_anthropic_errors = provider_errors(error_for=anthropic_errors.error_for)
+
+
+@router.post(
+    "/messages",
+    summary="Anthropic-compatible message (routed job)",
+    **doc.documented(
+        shape.MessagesRequest,
+        doc.AnthropicMessage,
+        doc.AnthropicErrorResponse,
+        statuses=doc.ANTHROPIC_ERRORS,
+    ),
+)
+@_anthropic_errors
+async def create_message(request: Request) -> Response:
+    """`model`: a fleet model, `ollama/…`, `openai/…`, `openrouter/…` or `auto`.
+    stream=true answers with Anthropic's server-sent events, message_start … message_stop."""
+    body = await read_body(request, shape.MessagesRequest, authorize=require_client_key)
+    chat, options = shape.chat_request(body)
+    jobs = compat_jobs(request)
+    run = await start_chat(jobs, chat, source=SOURCE, ollama_options=options or None)
+    if not body.stream:
+        completion = await chat_answer(jobs, run)
+        answer = shape.message(completion, run.route.model, thinking=shape.wants_thinking(body))
+        return JSONResponse(answer, headers=run.headers)
+    frames = _events(jobs, run, thinking=shape.wants_thinking(body))
+    return StreamingResponse(frames, media_type="text/event-stream", headers=run.headers)
+
+
+def _sse(event: Event) -> bytes:
+    name, data = event
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIterator[bytes]:
+    message_id = shape.message_id(openai_views.completion_id(run.route.job_id))
+    events = MessageEvents(message_id, run.route.model, thinking=thinking)
+    for event in events.start():
+        yield _sse(event)
+    try:
+        async with contextlib.aclosing(chat_chunks(jobs, run, include_usage=True)) as chunks:
+            async for chunk in chunks:
+                for event in events.feed(chunk):
+                    yield _sse(event)
+    except CoreError as exc:
+        for event in events.error(anthropic_errors.error_for(exc)[1]):
+            yield _sse(event)
+        return
+    for event in events.finish():
+        yield _sse(event)
+
+
+@router.post(
+    "/messages/count_tokens",
+    summary="Anthropic-compatible token count (an estimate; no job)",
+    **doc.documented(
+        shape.CountTokensRequest,
+        doc.AnthropicTokenCount,
+        doc.AnthropicErrorResponse,
+        statuses=doc.ANTHROPIC_ERRORS,
+    ),
+)
+@_anthropic_errors
+async def count_tokens(request: Request) -> Response:
+    """About four characters a token: models in the fleet have different tokenizers."""
+    body = await read_body(request, shape.CountTokensRequest, authorize=require_client_key)
+    fleet = await compat_jobs(request).fleet()
+    check_model(fleet, body.model)
+    return JSONResponse({"input_tokens": shape.count_tokens(body)})
