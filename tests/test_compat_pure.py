@@ -9,7 +9,7 @@ import pytest
 
 from core.compat.openai_views import error_for
 from core.compat.shape import chat_request, resolve_model
-from core.errors import NoRoute
+from core.errors import NoRoute, UnknownModel
 from core.routing.breaker import (
     HALF_OPEN,
     OPEN,
@@ -19,7 +19,7 @@ from core.routing.breaker import (
     success_targets,
 )
 from core.routing.decide import cloud_fallback, route
-from core.routing.model_names import UnknownModel, catalog_name, with_tag
+from core.routing.model_names import catalog_name, with_tag
 from tests.test_routing_decide import ask, device, fleet
 
 HI = [{"role": "user", "content": "hi"}]

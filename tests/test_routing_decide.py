@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 
-from core.errors import InvalidInput, NoRoute
+from core.errors import InvalidInput, NoRoute, UnknownModel
 from core.routing.decide import route
 from core.routing.fleet import Device, Fleet, Stats
 from core.routing.limits import DeviceLimits, LimitsTable, ModelFacts
-from core.routing.model_names import UnknownModel
 from core.routing.schemas import LlmRequest
 
 ALL_KINDS = frozenset({"ollama.generate", "ollama.embed", "openai.chat", "openrouter.chat"})

@@ -73,10 +73,10 @@ async def _ndjson(
         yield _line(views.error_for(exc)[1])
 
 
-@root_router.api_route(
+@root_router.head("/", include_in_schema=False)
+@root_router.get(
     "/",
-    methods=["GET", "HEAD"],
-    summary='Ollama\'s health probe: "Ollama is running"',
+    summary='Ollama\'s health probe (GET or HEAD): "Ollama is running"',
     response_class=PlainTextResponse,
     responses={200: {"description": "text/plain: Ollama is running"}},
 )

@@ -64,12 +64,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def provider_errors(
-    reshape: Callable[[dict[str, Any]], Any] = lambda body: body,
-    *,
     error_for: Callable[[Exception], tuple[int, Any]] = views.error_for,
 ) -> Callable[[Handler], Handler]:
-    """Turns our errors into OpenAI's error answer (or `error_for`'s), `reshape`d for another
-    provider's clients."""
+    """Turns our errors into a provider's error answer (`error_for`: status and body)."""
 
     def decorate(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
@@ -81,7 +78,7 @@ def provider_errors(
                 if isinstance(exc, JobFailedUpstream):
                     # The queue already retried the job; a client's own retry is another job.
                     headers["x-should-retry"] = "false"
-                return JSONResponse(reshape(body), status_code=status, headers=headers)
+                return JSONResponse(body, status_code=status, headers=headers)
 
         wrapped.__name__ = handler.__name__
         wrapped.__doc__ = handler.__doc__
