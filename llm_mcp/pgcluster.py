@@ -17,6 +17,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,16 @@ def _allow_traversal(path: Path) -> list[Path]:
             parent.chmod(mode | stat.S_IXOTH)
             changed.append(parent)
     return changed
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` still runs; an exited one nobody has reaped yet (a zombie) does not."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # The state follows the command name, which is in parentheses and may hold spaces.
+    return stat_line.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 class LocalPostgres:
@@ -215,6 +226,14 @@ class LocalPostgres:
             self._user, self.created_user = _ensure_system_user()
         return self.dsn
 
-    def stop(self, *, mode: str = "fast") -> None:
+    def stop(self, *, mode: str = "fast", wait_seconds: float = 10.0) -> None:
+        """Stops the server and waits until its postmaster has exited (pg_ctl returns once
+        postmaster.pid is gone, a moment before the process itself is)."""
+        running = self.running_server()
         if (self.data_dir / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop", check=False)
+        if running is None:
+            return
+        deadline = time.monotonic() + wait_seconds
+        while _alive(running[0]) and time.monotonic() < deadline:
+            time.sleep(0.02)
