@@ -80,7 +80,9 @@ async def test_metrics_count_what_the_queue_did(http: httpx.AsyncClient) -> None
     assert stale.status_code == 409
     after = (await http.get("/metrics")).text
     for name in (
-        'llm_mcp_jobs_submitted_total{kind="metered"}',
+        # No worker offered "metered" when it was submitted: a made-up kind is no label.
+        'llm_mcp_jobs_submitted_total{kind="other"}',
+        # The claim is a worker offering it.
         'llm_mcp_jobs_claimed_total{kind="metered"}',
         'llm_mcp_job_outcomes_total{outcome="done"}',
         "llm_mcp_lease_refusals_total",

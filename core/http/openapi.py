@@ -23,11 +23,12 @@ class ErrorResponse(BaseModel):
 
 
 _WHEN: dict[int, str] = {
-    400: "malformed_json: the body is not valid JSON",
+    400: "malformed_json: the body is not valid JSON (invalid_last_event_id on streams)",
     401: "unauthorized: missing or wrong bearer token (API_TOKEN, or WORKER_TOKEN for workers)",
     404: "not_found: no such job, device or path",
     409: "conflict (lease_lost: the job is no longer running under this lease)",
     413: "payload_too_large: the body is larger than MAX_BODY_BYTES",
+    415: "unsupported_media_type: the body is not sent as Content-Type: application/json",
     422: "validation_failed / invalid_input: a field is missing, malformed or out of bounds",
     503: "unavailable: the database, or no provider/device can serve the request",
 }
@@ -39,7 +40,7 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # Errors any route with a JSON body can give (besides its own).
-BODY_ERRORS = (400, 413, 422)
+BODY_ERRORS = (400, 413, 415, 422)
 
 
 class JobSubmitted(BaseModel):
