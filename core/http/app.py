@@ -15,6 +15,7 @@ from core.http import (
     ollama_compat,
     openai_compat,
     routing,
+    ui,
     workers,
 )
 from core.http.errors import install_error_handlers
@@ -60,6 +61,7 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(openai_compat.router)
     app.include_router(ollama_compat.router)
     app.include_router(costs.router)
+    app.include_router(ui.router)
     app.add_middleware(
         BodySizeLimit, max_bytes=runtime.settings.max_body_bytes, error_body=too_large_body
     )
