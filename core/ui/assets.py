@@ -21,6 +21,7 @@ _IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
 # Served types by suffix; anything else is not served.
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
     ".json": "application/json",

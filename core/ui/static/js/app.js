@@ -118,7 +118,10 @@ function App() {
     return () => removeEventListener("keydown", keys);
   }, []);
 
-  const history = useMemo(() => historyColumns(frame ? frame.history : []), [frame && frame.history]);
+  const history = useMemo(
+    () => historyColumns(frame ? frame.history : [], frame && frame.generated_at),
+    [frame && frame.history, frame && frame.generated_at && frame.generated_at.slice(0, 16)],
+  );
 
   if (auth === "needed" || auth === "refused") {
     return html`<${SignIn} refused=${auth === "refused"} onToken=${(token) => {
@@ -156,4 +159,6 @@ function App() {
     <main id="main" tabindex="-1">${body}</main>`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.textContent = ""; // the "Loading…" placeholder: render() adds to what is there
+render(html`<${App} />`, root);

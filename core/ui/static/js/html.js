@@ -6,7 +6,9 @@ export const html = htm.bind(h);
 
 export function ago(iso, now = Date.now()) {
   if (!iso) return "—";
-  const seconds = Math.max(0, (now - Date.parse(iso)) / 1000);
+  const seconds = (now - Date.parse(iso)) / 1000;
+  // The page's clock ticks every few seconds: anything newer than it happened just now.
+  if (seconds < 1) return "just now";
   return duration(seconds) + " ago";
 }
 

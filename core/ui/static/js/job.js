@@ -71,6 +71,8 @@ export function JobPage({ jobId, onUnauthorized, now }) {
         if (body.job) setJob(body.job);
         else setJob((j) => (j ? { ...j, status: event.event === "running" ? "running" : j.status } : j));
         if (TERMINAL.has(event.event) || event.event === "retry" || event.event === "running") loadExtras();
+        // The cost is written just after the job ends: read it once more a moment later.
+        if (TERMINAL.has(event.event)) setTimeout(loadExtras, 1500);
       },
       onError: (error) => setProblem(error.message),
     });

@@ -13,7 +13,8 @@ function Chart({ title, series, data }) {
   const box = useRef(null);
   const plot = useRef(null);
   useEffect(() => {
-    const width = () => Math.max(200, box.current.clientWidth);
+    const element = box.current; // the ref is null by the time cleanup runs
+    const width = () => Math.max(200, element.clientWidth);
     const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line") }, ticks: { stroke: cssVar("--line") } };
     plot.current = new uPlot(
       {
@@ -21,15 +22,15 @@ function Chart({ title, series, data }) {
         height: 160,
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
-        series: [{}, ...series.map((s) => ({ label: s.label, stroke: cssVar(s.color), width: 2, points: { show: false } }))],
+        series: [{}, ...series.map((s) => ({ label: s.label, stroke: cssVar(s.color), width: 2, points: { show: true, size: 4 }, spanGaps: false }))],
         axes: [axis, { ...axis, size: 56 }],
         scales: { x: { time: true } },
       },
       data,
-      box.current,
+      element,
     );
-    const resize = new ResizeObserver(() => plot.current.setSize({ width: width(), height: 160 }));
-    resize.observe(box.current);
+    const resize = new ResizeObserver(() => plot.current && plot.current.setSize({ width: width(), height: 160 }));
+    resize.observe(element);
     return () => {
       resize.disconnect();
       plot.current.destroy();
@@ -42,11 +43,17 @@ function Chart({ title, series, data }) {
   return html`<figure class="chart"><figcaption>${title}</figcaption><div ref=${box} role="img" aria-label=${title}></div></figure>`;
 }
 
-function columns(history) {
-  const times = history.map((m) => Date.parse(m.minute) / 1000);
+// Sixty one-minute slots ending at the frame's minute: minutes without jobs are 0 finished
+// and no latency, so the lines keep their place on the time axis.
+function columns(history, generatedAt) {
+  const end = Math.floor((generatedAt ? Date.parse(generatedAt) : Date.now()) / 60000) * 60;
+  const byMinute = new Map(history.map((m) => [Date.parse(m.minute) / 1000, m]));
+  const times = [];
+  for (let t = end - 59 * 60; t <= end; t += 60) times.push(t);
+  const at = (t, key, empty) => (byMinute.has(t) ? byMinute.get(t)[key] : empty);
   return {
-    throughput: [times, history.map((m) => m.done), history.map((m) => m.failed)],
-    latency: [times, history.map((m) => m.p50_ms), history.map((m) => m.p95_ms)],
+    throughput: [times, times.map((t) => at(t, "done", 0)), times.map((t) => at(t, "failed", 0))],
+    latency: [times, times.map((t) => at(t, "p50_ms", null)), times.map((t) => at(t, "p95_ms", null))],
   };
 }
 
