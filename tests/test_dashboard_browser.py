@@ -24,7 +24,7 @@ from tests.support import eventually, start_core
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
 
-pytestmark = [pytest.mark.external, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [pytest.mark.external, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -85,8 +85,8 @@ async def page_of(browser: Any, **options: Any) -> AsyncIterator[tuple[Any, list
 async def test_fleet_jobs_and_streamed_tokens(
     browser: Any, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    words = " ".join(f"token{i}" for i in range(40))
-    ollama = FakeOllama("127.0.0.7", models=[MODEL], chunk_delay=0.08)
+    words = " ".join(f"token{i}" for i in range(25))
+    ollama = FakeOllama("127.0.0.7", models=[MODEL], chunk_delay=0.06)
     async with (
         fake_tailnet(tmp_path, monkeypatch) as net,
         serving(ollama),
@@ -175,6 +175,18 @@ async def test_token_is_asked_once_per_session_and_a_wrong_one_refused(
             await page.reload()  # the same session: not asked again
             await page.locator('[data-link="live"]').wait_for()
             assert await page.get_by_label("API token").count() == 0
+
+            # The token allows actions: cancel a queued job, then retry it as a new one.
+            async with httpx.AsyncClient(
+                base_url=core.http_url, headers={"Authorization": "Bearer ui-s3cret"}
+            ) as http:
+                job = (await http.post("/v1/jobs", json={"kind": "echo", "payload": {}})).json()
+            await page.goto(f"{core.http_url}/ui/#/jobs/{job['job_id']}")
+            await page.get_by_role("button", name="Cancel").click()
+            await page.locator('section.job[data-status="canceled"]').wait_for()
+            await page.get_by_role("button", name="Retry as a new job").click()
+            await page.locator('section.job[data-status="queued"]').wait_for()
+            assert job["job_id"] not in page.url
         async with page_of(browser) as (page, _problems):  # another session: asked again
             await page.goto(f"{core.http_url}/ui/")
             await page.get_by_label("API token").wait_for()

@@ -93,14 +93,16 @@ class DashboardFeed:
 
     async def _run(self) -> None:
         config = self.config
+        loop = asyncio.get_running_loop()
         while self._subscriptions:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poked.wait(), config.idle_refresh_seconds)
             self._poked.clear()
+            started = loop.time()
             await self.run_once()
             # Pacing, not waiting for a condition: at most one frame per interval, whatever
-            # the rate of notifications.
-            await asyncio.sleep(config.min_interval_seconds)
+            # the rate of notifications (a read slower than that is the pace by itself).
+            await asyncio.sleep(max(0.0, config.min_interval_seconds - (loop.time() - started)))
 
     async def run_once(self) -> None:
         """Builds and offers one frame to every open page (an error frame when reading fails)."""
