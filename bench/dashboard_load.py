@@ -186,10 +186,12 @@ async def run(args: argparse.Namespace, url: str, http_port: int, pg_port: int) 
             stop_probe = asyncio.Event()
             probe = asyncio.create_task(_probe(http, finished, stop_probe))
             samples = [(0, *await memory())]
+            browser_cpu0 = _tree_cpu_seconds(browser_pid)
             async with Phase(pid, pg_pid, http) as opened:
                 for minute in range(1, args.minutes + 1):
                     await asyncio.sleep(60)
                     samples.append((minute, *await memory()))
+            browser_cpu = (_tree_cpu_seconds(browser_pid) - browser_cpu0) / (args.minutes * 60)
             stop_probe.set()
             await probe
             await asyncio.sleep(2)  # the last probes reach the page
@@ -209,6 +211,7 @@ async def run(args: argparse.Namespace, url: str, http_port: int, pg_port: int) 
         f"({opened.core - closed.core:+.3f} s/s), Postgres {opened.pg / closed.pg:.2f}x "
         f"({opened.pg - closed.pg:+.3f} s/s)"
     )
+    print(f"   the browser itself (all its processes): {browser_cpu:.3f} CPU s/s")
     print(f"2. jobs/s done: closed {closed.rate:.0f}, open {opened.rate:.0f} (target {args.rate})")
     missed = len(finished) - len(latencies)
     print(

@@ -40,6 +40,8 @@ TELEGRAM = "987654:telegram-secret-Hd2"
 SECRETS = (CLIENT, WORKER, OPENAI_KEY, OPENROUTER_KEY, TELEGRAM)
 # Open by design (DESIGN.md: /health stays open; /metrics is Prometheus; the API's own docs).
 PUBLIC = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# The dashboard's page and assets hold no data (it asks for the token, then reads the API).
+PUBLIC |= {"/ui", "/ui/", "/ui/assets/{version}/{path:path}"}
 # Ollama clients probe the version before anything else; it says nothing about the fleet.
 PUBLIC |= {"/api/version"}
 
