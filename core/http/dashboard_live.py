@@ -16,7 +16,7 @@ from core.http.auth import ClientAuth
 from core.http.openapi import errors, ok
 from core.queue.models import STATUSES
 
-router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"], responses=errors(401))
+router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"], responses=errors(401, 422))
 
 
 class JobExtras(BaseModel):
