@@ -24,6 +24,9 @@ from core.compat.models import with_openai_models
 from core.compat.ollama_devices import OllamaDevices
 from core.costs.service import CostService
 from core.costs.store import CostStore
+from core.dashboard.feed import DashboardFeed
+from core.dashboard.live import LiveDashboard
+from core.dashboard.live_store import LiveStore
 from core.dashboard.service import DashboardConfig, DashboardService
 from core.dashboard.store import DashboardStore
 from core.db.migrate import apply_schema
@@ -137,6 +140,11 @@ class CoreRuntime:
                 device_max_concurrency=settings.device_max_concurrency,
             ),
         )
+        self.live = LiveDashboard(
+            store=LiveStore(pool), dashboard=self.dashboard, fleet=self.fleet, queue=self.queue
+        )
+        self.live_feed = DashboardFeed(self.live.frames)
+        self.hub.activity_listeners.append(self.live_feed.poke)
 
     async def database_ok(self) -> bool:
         try:
@@ -268,6 +276,7 @@ async def running_core(
                 await http_task
         if grpc_server is not None:
             await grpc_server.stop(grace=2)
+        await runtime.live_feed.stop()
         await runtime.hub.stop()
         await runtime.ollama_devices.aclose()
         for task in tasks:

@@ -256,6 +256,7 @@ def _run(
         if telemetry:
             sup.spawn("telemetry", ["telemetry"], telemetry_env)
         print(f"llm-mcp: core HTTP    {http_url}  (API docs {http_url}/docs)", flush=True)
+        print(f"llm-mcp: dashboard    {http_url}/ui/", flush=True)
         print(f"llm-mcp: core gRPC    {host}:{grpc_port}", flush=True)
         print(f"llm-mcp: metrics      {http_url}/metrics", flush=True)
         print(f"llm-mcp: workers      {workers}", flush=True)

@@ -38,11 +38,13 @@ OPENAI_KEY = "sk-openai-secret-Pw3"
 OPENROUTER_KEY = "sk-or-secret-Vb5"
 TELEGRAM = "987654:telegram-secret-Hd2"
 SECRETS = (CLIENT, WORKER, OPENAI_KEY, OPENROUTER_KEY, TELEGRAM)
-# Open by design (DESIGN.md: /health stays open; /metrics is Prometheus; the API's own docs).
+# Open by design (/health stays open; /metrics is Prometheus; the API's own docs).
 PUBLIC = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # Ollama clients probe the root and the version before anything else; neither says anything
 # about the fleet.
 PUBLIC |= {"/api/version", "/"}
+# The dashboard's page and assets hold no data (it asks for the token, then reads the API).
+PUBLIC |= {"/ui", "/ui/", "/ui/assets/{version}/{path:path}"}
 
 
 @contextlib.asynccontextmanager

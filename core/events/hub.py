@@ -78,6 +78,8 @@ class EventHub:
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()
         self.reconnects = 0
+        # Called on every notification, whatever the job: the live dashboard's cue to refresh.
+        self.activity_listeners: list[Callable[[], None]] = []
 
     async def start(self) -> None:
         """Starts listening; returns once the first LISTEN is in place."""
@@ -125,9 +127,13 @@ class EventHub:
         if self._subscribers:
             self._pending.append((int(first), int(last)))
             self._pending_signal.set()
+        for listener in self.activity_listeners:
+            listener()
 
     def _resync_all(self) -> None:
         self.claimers.wake(None)
+        for listener in self.activity_listeners:
+            listener()
         for subs in self._subscribers.values():
             for queue in subs:
                 queue.put_nowait(RESYNC)

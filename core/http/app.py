@@ -21,6 +21,7 @@ from core.http import (
     openai_compat,
     responses_compat,
     routing,
+    ui,
     workers,
 )
 from core.http.errors import install_error_handlers
@@ -76,6 +77,7 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.include_router(anthropic_compat.router)
     app.include_router(ollama_compat.root_router)
     app.include_router(costs.router)
+    app.include_router(ui.router)
     app.add_middleware(
         BodySizeLimit, max_bytes=runtime.settings.max_body_bytes, error_body=too_large_body
     )
