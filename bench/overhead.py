@@ -35,7 +35,14 @@ import httpx
 
 from bench.common import percentile
 from bench.overhead_clients import MODEL, PROMPT, Call, calls_for
-from bench.overhead_procs import Proc, cpu_seconds, litellm_proxy, load_avg, named_queries
+from bench.overhead_procs import (
+    Proc,
+    cpu_seconds,
+    litellm_proxy,
+    load_avg,
+    name_of,
+    named_queries,
+)
 from llm_mcp.pgcluster import LocalPostgres, free_port
 
 FAKE_HOST = "127.0.0.2"
@@ -194,14 +201,13 @@ async def statements_mode(args: argparse.Namespace, url: str, dsn: str) -> None:
                     )
                     total = sum(r["calls"] for r in rows) / args.requests
                     top = ", ".join(
-                        f"{names.get(r['query'].strip(), r['query'].strip()[:30])}"
-                        f" {r['calls'] / args.requests:.2f}"
+                        f"{name_of(names, r['query'])} {r['calls'] / args.requests:.2f}"
                         + (
                             f" ({r['rows'] / args.requests:.2f} rows)"
-                            if "claim" in names.get(r["query"].strip(), "")
+                            if "claim" in name_of(names, r["query"])
                             else ""
                         )
-                        for r in rows[:9]
+                        for r in rows[:12]
                     )
                     print(
                         f"{route:6} {'stream' if stream else 'plain':6} clients={clients:2}  "

@@ -105,12 +105,24 @@ def load_avg() -> float:
     return os.getloadavg()[0]
 
 
+def _normal(sql: str) -> str:
+    """Without comments and runs of blanks (pg_stat_statements keeps only the statement)."""
+    lines = (line.split("--", 1)[0] for line in sql.splitlines())
+    return " ".join(" ".join(lines).split()).rstrip(";")
+
+
 def named_queries() -> dict[str, str]:
-    """{sql text: query name} of every .sql file under core/."""
+    """{normalised sql text: query name} of every .sql file under core/."""
     names: dict[str, str] = {}
     for path in (ROOT / "core").rglob("*.sql"):
-        names.update({sql: name for name, sql in load_queries(path).items()})
+        names.update({_normal(sql): name for name, sql in load_queries(path).items()})
     return names
+
+
+def name_of(names: dict[str, str], sql: str) -> str:
+    """The query's name, or its first words (BEGIN, COMMIT, SQL written inline)."""
+    text = _normal(sql)
+    return names.get(text) or text[:28]
 
 
 @contextlib.contextmanager

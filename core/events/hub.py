@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "llm_mcp_job_events"
 RESYNC = None  # what a subscriber receives when it must re-read its events from the database
+LOCAL_EVENTS_KEPT = 4096
 
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
@@ -74,6 +75,8 @@ class EventHub:
         self.claimers = ClaimWaiters()
         self._subscribers: dict[uuid.UUID, set[asyncio.Queue[JobEvent | None]]] = defaultdict(set)
         self._pending: list[tuple[int, int]] = []
+        # Events this replica wrote and already holds (see deliver), by id.
+        self._local: dict[int, JobEvent] = {}
         self._pending_signal = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()
@@ -108,6 +111,18 @@ class EventHub:
                 subs.discard(queue)
                 if not subs:
                     del self._subscribers[job_id]
+
+    def deliver(self, events: list[JobEvent]) -> None:
+        """Events this replica just wrote (their statement returned them): when their NOTIFY
+        comes, subscribers get these instead of a read of the same rows. Handed out in the
+        NOTIFY's turn, so a job's events still arrive in order."""
+        for event in events:
+            if event.job_id in self._subscribers:
+                self._local[event.id] = event
+        if len(self._local) > LOCAL_EVENTS_KEPT:
+            # Ones whose NOTIFY came first (their rows were read instead): forget the oldest.
+            for event_id in sorted(self._local)[: len(self._local) // 2]:
+                del self._local[event_id]
 
     @property
     def subscriber_count(self) -> int:
@@ -166,23 +181,44 @@ class EventHub:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    def _take_local(self, first: int, last: int) -> list[JobEvent] | None:
+        """The events of one NOTIFY when this replica holds all of them, else None."""
+        if last - first > 64 or any(i not in self._local for i in range(first, last + 1)):
+            return None
+        return [self._local.pop(i) for i in range(first, last + 1)]
+
     async def _dispatch_forever(self) -> None:
         while True:
             await self._pending_signal.wait()
+            # One turn of the loop: the statement whose NOTIFY this is may be about to hand
+            # its events over (deliver), which saves reading them.
+            await asyncio.sleep(0)
             self._pending_signal.clear()
             ranges, self._pending = self._pending, []
             job_ids = list(self._subscribers)
             if not ranges or not job_ids:
                 continue
-            first = min(r[0] for r in ranges)
-            last = max(r[1] for r in ranges)
-            try:
-                events = await self._store.events_in_range(first, last, job_ids)
-            except Exception as exc:
-                log.warning("event hub: reading events failed (%s); subscribers resync", exc)
-                self._resync_all()
-                await asyncio.sleep(0.2)
-                continue
+            events: list[JobEvent] = []
+            unknown: list[tuple[int, int]] = []
+            for first, last in ranges:
+                held = self._take_local(first, last)
+                if held is None:
+                    unknown.append((first, last))
+                else:
+                    events.extend(held)
+            if unknown:
+                first = min(r[0] for r in unknown)
+                last = max(r[1] for r in unknown)
+                try:
+                    read = await self._store.events_in_range(first, last, job_ids)
+                except Exception as exc:
+                    log.warning("event hub: reading events failed (%s); subscribers resync", exc)
+                    self._resync_all()
+                    await asyncio.sleep(0.2)
+                    continue
+                held_ids = {e.id for e in events}
+                events.extend(e for e in read if e.id not in held_ids)
+                events.sort(key=lambda e: e.id)
             for event in events:
                 for queue in self._subscribers.get(event.job_id, ()):
                     queue.put_nowait(event)

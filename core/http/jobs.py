@@ -119,7 +119,7 @@ async def stream_job(
         async for event in events:
             if event is None:
                 continue
-            final = await queue.get(job.id) if event.terminal else None
+            final = (event.job or await queue.get(job.id)) if event.terminal else None
             yield {
                 "id": str(event.id),
                 "event": event.type,

@@ -88,6 +88,9 @@ class JobEvent:
     type: str
     data: dict[str, Any]
     created_at: datetime
+    # The job as the terminal event left it, when the statement that wrote the event returned
+    # it (this replica finished the job): followers need not read it again.
+    job: Job | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> JobEvent:
@@ -97,6 +100,18 @@ class JobEvent:
             type=row["type"],
             data=row["data"],
             created_at=row["created_at"],
+        )
+
+    @classmethod
+    def with_job(cls, row: asyncpg.Record) -> JobEvent:
+        """From a row of a job with its event's columns (event_id, event_type, ...)."""
+        return cls(
+            id=row["event_id"],
+            job_id=row["id"],
+            type=row["event_type"],
+            data=row["event_data"],
+            created_at=row["event_created_at"],
+            job=Job.from_row(row),
         )
 
     @property

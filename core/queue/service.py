@@ -94,13 +94,15 @@ class QueueHooks(Protocol):
 
     async def claim_device_jobs(
         self, *, worker_id: str, kinds: list[str], lease_seconds: float, max_jobs: int
-    ) -> list[Job]: ...
+    ) -> tuple[list[Job], bool]:
+        """The claimed jobs, and whether due ones were left for want of a free device."""
+        ...
 
     async def completed(self, completions: Sequence[Completion], statuses: dict) -> None: ...
 
     async def failed(self, job: Job, *, error: str, counts: bool, status: str) -> str | None:
         """A running job failed (`counts`: retryable, not a release); `status` is where it went.
-        Returns a job kind that became claimable by failing over (to wake its claimers)."""
+        Returns a job kind that became claimable by failing over (its NOTIFY wakes claimers)."""
         ...
 
 
@@ -143,6 +145,9 @@ class QueueService:
         self._hub = hub
         self._config = config or QueueConfig()
         self._hooks = hooks
+        # Whether the last device claim left due device-bound jobs for want of a free slot:
+        # only then does a finished job wake device claimers.
+        self._devices_busy = False
 
     # -- clients -----------------------------------------------------------------
 
@@ -164,9 +169,9 @@ class QueueService:
             results.extend(_submit_results(new, inserted, existing))
 
         inserted = await self._store.insert_jobs(new, settle=settle)
+        # No wake-up here: the insert's NOTIFY wakes claimers on every replica, this one too
+        # (waking them here as well made every job's claimers look twice).
         for kind, count in Counter(j.kind for j in inserted).items():
-            # This replica's claimers now; other replicas' through the NOTIFY.
-            self._hub.claimers.wake(frozenset({kind}), count)
             metrics.JOBS_SUBMITTED.labels(kind).inc(count)
         return results
 
@@ -212,17 +217,19 @@ class QueueService:
         return await self._store.events_after(job_id, after_id)
 
     async def follow(
-        self, job_id: str | uuid.UUID, *, last_event_id: int = 0
+        self, job_id: str | uuid.UUID, *, last_event_id: int = 0, known: bool = False
     ) -> AsyncIterator[JobEvent | None]:
-        """The job's events after `last_event_id`, then live ones; ends after the terminal event.
+        """The job's events after `last_event_id`, then live ones; ends after the terminal event
+        (which carries the finished job when this replica finished it).
 
         Yields None when nothing happened for a while (a moment to send a keep-alive).
-        Raises JobNotFound before yielding anything for an unknown job.
+        Raises JobNotFound before yielding anything for an unknown job, unless `known` (the
+        caller just created it: no need to read it first).
         """
-        job = await self.get(job_id)
-        with self._hub.subscribe(job.id) as queue:
+        job_uuid = parse_job_id(job_id) if known else (await self.get(job_id)).id
+        with self._hub.subscribe(job_uuid) as queue:
             last = last_event_id
-            backlog = await self._store.events_after(job.id, last)
+            backlog = await self._store.events_after(job_uuid, last)
             while True:
                 for event in backlog:
                     if event.id <= last:
@@ -239,7 +246,7 @@ class QueueService:
                     yield None
                     item = RESYNC
                 if item is RESYNC:
-                    backlog = await self._store.events_after(job.id, last)
+                    backlog = await self._store.events_after(job_uuid, last)
                 else:
                     backlog = [item]
 
@@ -254,21 +261,40 @@ class QueueService:
     async def claim(self, request: ClaimRequest) -> list[Job]:
         """Claims up to max_jobs jobs, long-polling up to wait_seconds for the first one.
 
-        The wait is woken by new work of these kinds (this replica's submissions at
-        once, other replicas' through NOTIFY) or when a delayed retry becomes due.
+        The wait is woken by new work of these kinds (the NOTIFY of the statement that queued
+        it, from any replica) or when a delayed retry becomes due.
         """
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + request.wait_seconds
         kinds = frozenset(request.kinds)
-        device_kinds = kinds & self._hooks.device_kinds if self._hooks else frozenset()
+        device_kinds = sorted(kinds & self._hooks.device_kinds) if self._hooks else []
         while True:
             with self._hub.claimers.waiting(kinds) as woken:
-                jobs = await self._claim_once(request, device_kinds)
+                jobs = await self._store.claim(
+                    worker_id=request.worker_id,
+                    kinds=request.kinds,
+                    lease_seconds=request.lease_seconds,
+                    max_jobs=request.max_jobs,
+                    device_kinds=device_kinds,
+                )
+                due_in, bound_due = None, False
+                if not jobs:
+                    # A claim that found something returns it at once; device-bound jobs it
+                    # left are the next claim's (a worker claims again while it has room).
+                    due_in, bound_due = await self._store.claim_probe(request.kinds, device_kinds)
+                    if bound_due and self._hooks is not None:
+                        jobs, self._devices_busy = await self._hooks.claim_device_jobs(
+                            worker_id=request.worker_id,
+                            kinds=device_kinds,
+                            lease_seconds=request.lease_seconds,
+                            max_jobs=request.max_jobs,
+                        )
+                    elif device_kinds:
+                        self._devices_busy = False
                 remaining = give_up_at - loop.time()
                 if not jobs and remaining > 0:
-                    due_in = await self._store.seconds_until_claimable(request.kinds)
                     timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
-                    if device_kinds and due_in is not None and due_in <= 0:
+                    if bound_due:
                         # Due jobs left unclaimed: their devices are busy until one frees a slot.
                         timeout = min(remaining, DEVICE_RECHECK_SECONDS)
                     with contextlib.suppress(TimeoutError):
@@ -281,30 +307,12 @@ class QueueService:
                 self._hub.claimers.wake(kinds, 1)
             return jobs
 
-    async def _claim_once(self, request: ClaimRequest, device_kinds: frozenset[str]) -> list[Job]:
-        other = [k for k in request.kinds if k not in device_kinds]
-        jobs: list[Job] = []
-        if other:
-            jobs = await self._store.claim(
-                worker_id=request.worker_id,
-                kinds=other,
-                lease_seconds=request.lease_seconds,
-                max_jobs=request.max_jobs,
-            )
-        if device_kinds and len(jobs) < request.max_jobs and self._hooks is not None:
-            jobs += await self._hooks.claim_device_jobs(
-                worker_id=request.worker_id,
-                kinds=sorted(device_kinds),
-                lease_seconds=request.lease_seconds,
-                max_jobs=request.max_jobs - len(jobs),
-            )
-        return jobs
-
     def _slots_freed(self, count: int = 1) -> None:
         """`count` jobs left running: as many device slots may be free for claimers of
-        device-bound kinds. One waiter per slot; a claimer that finds due jobs it cannot
-        place re-checks within DEVICE_RECHECK_SECONDS anyway."""
-        if self._hooks is not None:
+        device-bound jobs, if the last device claim left due jobs for want of a slot. One
+        waiter per slot; such a claimer re-checks within DEVICE_RECHECK_SECONDS anyway (a
+        slot freed on another replica)."""
+        if self._hooks is not None and self._devices_busy:
             self._hub.claimers.wake(self._hooks.device_kinds, count)
 
     async def heartbeat(self, request: HeartbeatRequest) -> HeartbeatResult:
@@ -339,7 +347,10 @@ class QueueService:
             )
             for r in requests
         ]
-        statuses = await self._store.complete_many(completions)
+        finished = await self._store.complete_many(completions)
+        # This replica's followers of these jobs get the finished job with its event.
+        self._hub.deliver(finished)
+        statuses = {e.job_id: e.type for e in finished}
         for status in statuses.values():
             metrics.JOBS_FINISHED.labels(status).inc()
         if statuses and self._hooks is not None:
@@ -377,11 +388,11 @@ class QueueService:
             raise await self._lease_error(job_id, request.worker_id)
         self._slots_freed()
         metrics.JOBS_FINISHED.labels("retry" if row["status"] == "queued" else row["status"]).inc()
-        if row["status"] == "queued":
-            self._hub.claimers.wake(frozenset({job.kind}), 1)
+        # A job back in the queue (a retry, a failover) wakes its claimers by its 'retry'
+        # event's NOTIFY.
         if self._hooks is not None:
             try:
-                kind = await self._hooks.failed(
+                await self._hooks.failed(
                     job,
                     error=request.error,
                     counts=request.retryable and not request.release,
@@ -389,9 +400,6 @@ class QueueService:
                 )
             except Exception:
                 log.exception("failover of a failed job failed", extra={"job_id": str(job_id)})
-                kind = None
-            if kind:
-                self._hub.claimers.wake(frozenset({kind}), 1)
         return FailResult(
             status=row["status"], run_after=row["run_after"] if row["status"] == "queued" else None
         )

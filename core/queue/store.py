@@ -109,18 +109,34 @@ class JobStore(PoolStore):
         return [Job.from_row(r) for r in rows]
 
     async def claim(
-        self, *, worker_id: str, kinds: Sequence[str], lease_seconds: float, max_jobs: int
+        self,
+        *,
+        worker_id: str,
+        kinds: Sequence[str],
+        lease_seconds: float,
+        max_jobs: int,
+        device_kinds: Sequence[str] = (),
     ) -> list[Job]:
+        """Claims jobs of `kinds`; of `device_kinds` only those bound to no device."""
         async with self._conn() as conn:
             rows = await conn.fetch(
-                Q["job_claim"], list(kinds), max_jobs, float(lease_seconds), worker_id
+                Q["job_claim"],
+                list(kinds),
+                max_jobs,
+                float(lease_seconds),
+                worker_id,
+                list(device_kinds),
             )
         return [Job.from_row(r) for r in rows]
 
-    async def seconds_until_claimable(self, kinds: Sequence[str]) -> float | None:
-        """Seconds until the next queued job of these kinds may be claimed; None when none."""
+    async def claim_probe(
+        self, kinds: Sequence[str], device_kinds: Sequence[str]
+    ) -> tuple[float | None, bool]:
+        """(seconds until the next queued job of `kinds` may be claimed, None when none;
+        whether device-bound jobs of `device_kinds` are due)."""
         async with self._conn() as conn:
-            return await conn.fetchval(Q["job_next_run_after"], list(kinds))
+            row = await conn.fetchrow(Q["job_claim_probe"], list(kinds), list(device_kinds))
+        return row["wait_seconds"], row["bound_due"]
 
     async def heartbeat(
         self,
@@ -136,8 +152,9 @@ class JobStore(PoolStore):
                 Q["job_heartbeat"], job_id, worker_id, lease_token, float(extend_seconds)
             )
 
-    async def complete_many(self, completions: Sequence[Completion]) -> dict[uuid.UUID, str]:
-        """Finishes the jobs whose lease is still held; returns {job_id: new status} for those."""
+    async def complete_many(self, completions: Sequence[Completion]) -> list[JobEvent]:
+        """Finishes the jobs whose lease is still held; returns their terminal events, each
+        with its finished job."""
         async with self._conn() as conn:
             rows = await conn.fetch(
                 Q["job_complete_many"],
@@ -147,7 +164,7 @@ class JobStore(PoolStore):
                 [c.result for c in completions],
                 [c.metrics for c in completions],
             )
-        return {r["id"]: r["status"] for r in rows}
+        return [JobEvent.with_job(r) for r in rows]
 
     async def fail(
         self,

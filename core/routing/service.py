@@ -96,7 +96,7 @@ class DeviceQueueHooks(FleetReader):
 
     async def claim_device_jobs(
         self, *, worker_id: str, kinds: list[str], lease_seconds: float, max_jobs: int
-    ) -> list[Job]:
+    ) -> tuple[list[Job], bool]:
         return await self.store.claim_device_jobs(
             worker_id=worker_id,
             kinds=kinds,

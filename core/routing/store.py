@@ -175,15 +175,16 @@ class RoutingStore(PoolStore):
         lease_seconds: float,
         max_jobs: int,
         default_capacity: int,
-    ) -> list[Job]:
-        """Claims device-bound jobs without ever exceeding a device's capacity (see claim.sql)."""
+    ) -> tuple[list[Job], bool]:
+        """Claims device-bound jobs without ever exceeding a device's capacity (see claim.sql);
+        also says whether due jobs were left for want of a free device."""
         async with self._conn() as conn, conn.transaction():
             await conn.execute(Q["device_claim_lock"])
             queued = await conn.fetch(
                 Q["job_list_claimable_for_devices"], list(kinds), max(CLAIM_SCAN, max_jobs)
             )
             if not queued:
-                return []
+                return [], False
             slot_rows = await conn.fetch(Q["device_list_slots"], _DEVICE_KINDS)
             slots = []
             for r in slot_rows:
@@ -210,8 +211,9 @@ class RoutingStore(PoolStore):
                 for r in queued
             ]
             chosen = assign_devices(jobs, slots, max_jobs=max_jobs)
+            blocked = len(chosen) < min(len(jobs), max_jobs)
             if not chosen:
-                return []
+                return [], blocked
             rows = await conn.fetch(
                 Q["job_claim_bound"],
                 [job.id for job, _ in chosen],
@@ -220,4 +222,4 @@ class RoutingStore(PoolStore):
                 float(lease_seconds),
                 worker_id,
             )
-        return [Job.from_row(r) for r in rows]
+        return [Job.from_row(r) for r in rows], blocked
