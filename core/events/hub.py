@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import uuid
 from collections import defaultdict
@@ -115,13 +116,13 @@ class EventHub:
     def deliver(self, events: list[JobEvent]) -> None:
         """Events this replica just wrote (their statement returned them): when their NOTIFY
         comes, subscribers get these instead of a read of the same rows. Handed out in the
-        NOTIFY's turn, so a job's events still arrive in order."""
+        NOTIFY's turn, so a job's events still arrive in order. Kept whether or not the job has
+        a subscriber yet: one usually subscribes right after submitting."""
         for event in events:
-            if event.job_id in self._subscribers:
-                self._local[event.id] = event
+            self._local[event.id] = event
         if len(self._local) > LOCAL_EVENTS_KEPT:
             # Ones whose NOTIFY came first (their rows were read instead): forget the oldest.
-            for event_id in sorted(self._local)[: len(self._local) // 2]:
+            for event_id in list(itertools.islice(self._local, len(self._local) // 2)):
                 del self._local[event_id]
 
     @property

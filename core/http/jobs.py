@@ -112,7 +112,7 @@ async def stream_job(
     (resume with Last-Event-ID); ends after done, error or canceled."""
     queue = _queue(request)
     job = await queue.get(job_id)  # 404 before the stream starts
-    events = queue.follow(job.id, last_event_id=last_event_id or 0)
+    events = queue.follow(job.id, last_event_id=last_event_id or 0, known=True)
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"event": "job", "data": json.dumps(job_view(job))}

@@ -23,8 +23,12 @@ WITH input AS (
     INSERT INTO job_events (job_id, type, data)
     SELECT id, 'queued', jsonb_build_object('status', 'queued', 'kind', kind, 'priority', priority)
       FROM inserted
+    RETURNING id, job_id, type, data, created_at
 )
-SELECT * FROM inserted;
+-- Each job with its event (see JobEvent.of_job_row).
+SELECT i.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
+       e.created_at AS event_created_at
+  FROM inserted i JOIN events e ON e.job_id = i.id;
 
 -- name: job_get
 SELECT * FROM jobs WHERE id = $1;
@@ -77,8 +81,12 @@ WITH picked AS (
     SELECT id, 'running',
            jsonb_build_object('status', 'running', 'attempt', attempts, 'worker_id', worker_id)
       FROM claimed
+    RETURNING id, job_id, type, data, created_at
 )
-SELECT * FROM claimed ORDER BY priority DESC, queued_at;
+SELECT c.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
+       e.created_at AS event_created_at
+  FROM claimed c JOIN events e ON e.job_id = c.id
+ ORDER BY c.priority DESC, c.queued_at;
 
 -- name: job_claim_probe
 -- After a claim that found nothing: seconds until the next queued job of kinds $1 becomes
@@ -151,7 +159,7 @@ WITH input AS (
       FROM finished
     RETURNING id, job_id, type, data, created_at
 )
--- The finished jobs with their terminal events, which this replica hands to its own followers.
+-- The finished jobs with their terminal events (this replica hands them to its followers).
 SELECT f.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
        e.created_at AS event_created_at
   FROM finished f JOIN events e ON e.job_id = f.id;
@@ -328,7 +336,7 @@ SELECT id, 'progress', $3::jsonb
    AND status = 'running'
    AND worker_id = $4
    AND ($2::uuid IS NULL OR lease_token = $2)
-RETURNING id;
+RETURNING id, job_id, type, data, created_at;
 
 -- name: worker_upsert
 INSERT INTO workers (id, name, platform, arch, host, tags, kinds)

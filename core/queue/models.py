@@ -103,20 +103,40 @@ class JobEvent:
         )
 
     @classmethod
-    def with_job(cls, row: asyncpg.Record) -> JobEvent:
-        """From a row of a job with its event's columns (event_id, event_type, ...)."""
+    def of_job_row(cls, row: asyncpg.Record) -> JobEvent:
+        """From a row of a job with the event its statement wrote (event_id, event_type, ...);
+        a terminal event carries the job."""
+        event_type = row["event_type"]
         return cls(
             id=row["event_id"],
             job_id=row["id"],
-            type=row["event_type"],
+            type=event_type,
             data=row["event_data"],
             created_at=row["event_created_at"],
-            job=Job.from_row(row),
+            job=Job.from_row(row) if event_type in TERMINAL_EVENTS else None,
         )
 
     @property
     def terminal(self) -> bool:
         return self.type in TERMINAL_EVENTS
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a claim took: the jobs, their 'running' events, and whether due device-bound jobs
+    were left for want of a free device slot."""
+
+    jobs: list[Job]
+    events: list[JobEvent]
+    devices_busy: bool = False
+
+    @classmethod
+    def of_rows(cls, rows: list[asyncpg.Record], *, devices_busy: bool = False) -> Claimed:
+        return cls(
+            [Job.from_row(r) for r in rows],
+            [JobEvent.of_job_row(r) for r in rows],
+            devices_busy,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from core.queue import metrics
 from core.queue.backoff import retry_delay
 from core.queue.models import (
     CANCELED,
+    Claimed,
     Completion,
     FailResult,
     HeartbeatResult,
@@ -94,9 +95,7 @@ class QueueHooks(Protocol):
 
     async def claim_device_jobs(
         self, *, worker_id: str, kinds: list[str], lease_seconds: float, max_jobs: int
-    ) -> tuple[list[Job], bool]:
-        """The claimed jobs, and whether due ones were left for want of a free device."""
-        ...
+    ) -> Claimed: ...
 
     async def completed(self, completions: Sequence[Completion], statuses: dict) -> None: ...
 
@@ -168,7 +167,8 @@ class QueueService:
         def settle(inserted: list[Job], existing: dict[str, Job]) -> None:
             results.extend(_submit_results(new, inserted, existing))
 
-        inserted = await self._store.insert_jobs(new, settle=settle)
+        inserted, events = await self._store.insert_jobs(new, settle=settle)
+        self._hub.deliver(events)
         # No wake-up here: the insert's NOTIFY wakes claimers on every replica, this one too
         # (waking them here as well made every job's claimers look twice).
         for kind, count in Counter(j.kind for j in inserted).items():
@@ -270,7 +270,7 @@ class QueueService:
         device_kinds = sorted(kinds & self._hooks.device_kinds) if self._hooks else []
         while True:
             with self._hub.claimers.waiting(kinds) as woken:
-                jobs = await self._store.claim(
+                claimed = await self._store.claim(
                     worker_id=request.worker_id,
                     kinds=request.kinds,
                     lease_seconds=request.lease_seconds,
@@ -278,19 +278,21 @@ class QueueService:
                     device_kinds=device_kinds,
                 )
                 due_in, bound_due = None, False
-                if not jobs:
+                if not claimed.jobs:
                     # A claim that found something returns it at once; device-bound jobs it
                     # left are the next claim's (a worker claims again while it has room).
                     due_in, bound_due = await self._store.claim_probe(request.kinds, device_kinds)
                     if bound_due and self._hooks is not None:
-                        jobs, self._devices_busy = await self._hooks.claim_device_jobs(
+                        claimed = await self._hooks.claim_device_jobs(
                             worker_id=request.worker_id,
                             kinds=device_kinds,
                             lease_seconds=request.lease_seconds,
                             max_jobs=request.max_jobs,
                         )
-                    elif device_kinds:
-                        self._devices_busy = False
+                    if device_kinds:
+                        self._devices_busy = claimed.devices_busy
+                self._hub.deliver(claimed.events)
+                jobs = claimed.jobs
                 remaining = give_up_at - loop.time()
                 if not jobs and remaining > 0:
                     timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
@@ -406,15 +408,16 @@ class QueueService:
 
     async def add_progress(self, request: ProgressRequest) -> int:
         job_id = parse_job_id(request.job_id)
-        event_id = await self._store.add_progress(
+        event = await self._store.add_progress(
             job_id=job_id,
             worker_id=request.worker_id,
             lease_token=parse_lease_token(request.lease_token),
             data=request.data,
         )
-        if event_id is None:
+        if event is None:
             raise await self._lease_error(job_id, request.worker_id)
-        return event_id
+        self._hub.deliver([event])
+        return event.id
 
     async def _lease_error(self, job_id: uuid.UUID, worker_id: str) -> Exception:
         job = await self._store.get(job_id)

@@ -18,7 +18,7 @@ import asyncpg
 
 from core.db.queries import load_queries
 from core.db.store import PoolStore
-from core.queue.models import Completion, Job, JobEvent, NewJob, WorkerRegistration
+from core.queue.models import Claimed, Completion, Job, JobEvent, NewJob, WorkerRegistration
 
 Q = load_queries(Path(__file__).with_name("jobs.sql"))
 
@@ -29,8 +29,9 @@ class JobStore(PoolStore):
         jobs: Sequence[NewJob],
         *,
         settle: Callable[[list[Job], dict[str, Job]], None] | None = None,
-    ) -> list[Job]:
+    ) -> tuple[list[Job], list[JobEvent]]:
         """Inserts jobs; ones whose idempotency key already exists are skipped (not returned).
+        Returns the inserted jobs and their 'queued' events.
 
         `settle(inserted, existing by key)` runs in the same transaction: whatever it raises
         rolls the whole insert back, so a refused batch writes nothing.
@@ -75,7 +76,7 @@ class JobStore(PoolStore):
                         found = await conn.fetch(Q["job_get_by_idempotency_keys"], missing)
                         existing = {r["idempotency_key"]: Job.from_row(r) for r in found}
                     settle(inserted, existing)
-        return inserted
+        return inserted, [JobEvent.of_job_row(r) for r in rows]
 
     async def get(self, job_id: uuid.UUID) -> Job | None:
         async with self._conn() as conn:
@@ -116,7 +117,7 @@ class JobStore(PoolStore):
         lease_seconds: float,
         max_jobs: int,
         device_kinds: Sequence[str] = (),
-    ) -> list[Job]:
+    ) -> Claimed:
         """Claims jobs of `kinds`; of `device_kinds` only those bound to no device."""
         async with self._conn() as conn:
             rows = await conn.fetch(
@@ -127,7 +128,7 @@ class JobStore(PoolStore):
                 worker_id,
                 list(device_kinds),
             )
-        return [Job.from_row(r) for r in rows]
+        return Claimed.of_rows(rows)
 
     async def claim_probe(
         self, kinds: Sequence[str], device_kinds: Sequence[str]
@@ -164,7 +165,7 @@ class JobStore(PoolStore):
                 [c.result for c in completions],
                 [c.metrics for c in completions],
             )
-        return [JobEvent.with_job(r) for r in rows]
+        return [JobEvent.of_job_row(r) for r in rows]
 
     async def fail(
         self,
@@ -235,12 +236,13 @@ class JobStore(PoolStore):
         worker_id: str,
         lease_token: uuid.UUID | None,
         data: dict[str, Any],
-    ) -> int | None:
-        """The new event's id; None when the job is not running under this worker's lease."""
+    ) -> JobEvent | None:
+        """The new event; None when the job is not running under this worker's lease."""
         async with self._conn() as conn:
-            return await conn.fetchval(
+            row = await conn.fetchrow(
                 Q["job_event_insert_progress"], job_id, lease_token, data, worker_id
             )
+        return JobEvent.from_row(row) if row else None
 
     async def upsert_worker(self, worker: WorkerRegistration) -> None:
         async with self._conn() as conn:

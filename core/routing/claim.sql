@@ -65,5 +65,9 @@ WITH input AS (
            jsonb_build_object('status', 'running', 'attempt', attempts, 'worker_id', worker_id,
                               'device_id', device_id)
       FROM claimed
+    RETURNING id, job_id, type, data, created_at
 )
-SELECT * FROM claimed ORDER BY priority DESC, queued_at;
+SELECT c.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
+       e.created_at AS event_created_at
+  FROM claimed c JOIN events e ON e.job_id = c.id
+ ORDER BY c.priority DESC, c.queued_at;
