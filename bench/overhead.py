@@ -144,6 +144,7 @@ async def load_mode(
     clients_list = [int(c) for c in args.concurrency.split(",")]
     routes = [r for r in args.routes.split(",") if r]
     cells: dict[tuple, list[Cell]] = {}
+    broken: set[str] = set()
     limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         print(HEADER, flush=True)
@@ -155,10 +156,17 @@ async def load_mode(
                         n = max(args.requests, clients * 4)
                         base = None
                         for system, (url, procs) in systems.items():
+                            if system in broken:
+                                continue
                             call = calls_for(http, system, route, stream, url, fake)
                             if call is None:
                                 continue
-                            cell = await measure(system, call, procs, route, stream, clients, n)
+                            try:
+                                cell = await measure(system, call, procs, route, stream, clients, n)
+                            except (httpx.HTTPError, RuntimeError) as exc:
+                                print(f"{system}: failed ({exc!r}); left out from here on")
+                                broken.add(system)
+                                continue
                             base = base or cell
                             cells.setdefault((route, stream, clients, system), []).append(cell)
                             print(row(cell, base), flush=True)
