@@ -277,22 +277,27 @@ class QueueService:
                     max_jobs=request.max_jobs,
                     device_kinds=device_kinds,
                 )
+                self._hub.deliver(claimed.events)
+                jobs = claimed.jobs
                 due_in, bound_due = None, False
-                if not claimed.jobs:
-                    # A claim that found something returns it at once; device-bound jobs it
-                    # left are the next claim's (a worker claims again while it has room).
+                room = request.max_jobs - len(jobs)
+                # The probe (one cheap read) says whether device-bound jobs wait, so the device
+                # claim's locked transaction runs only then; a claim that found jobs and asks
+                # for no device kinds needs neither.
+                if room > 0 and (device_kinds or not jobs):
                     due_in, bound_due = await self._store.claim_probe(request.kinds, device_kinds)
+                    bound: Claimed | None = None
                     if bound_due and self._hooks is not None:
-                        claimed = await self._hooks.claim_device_jobs(
+                        bound = await self._hooks.claim_device_jobs(
                             worker_id=request.worker_id,
                             kinds=device_kinds,
                             lease_seconds=request.lease_seconds,
-                            max_jobs=request.max_jobs,
+                            max_jobs=room,
                         )
+                        self._hub.deliver(bound.events)
+                        jobs = jobs + bound.jobs
                     if device_kinds:
-                        self._devices_busy = claimed.devices_busy
-                self._hub.deliver(claimed.events)
-                jobs = claimed.jobs
+                        self._devices_busy = bound is not None and bound.devices_busy
                 remaining = give_up_at - loop.time()
                 if not jobs and remaining > 0:
                     timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
