@@ -212,7 +212,7 @@ async def statements_mode(args: argparse.Namespace, url: str, dsn: str) -> None:
                         f"{name_of(names, r['query'])} {r['calls'] / args.requests:.2f}"
                         + (
                             f" ({r['rows'] / args.requests:.2f} rows)"
-                            if "claim" in name_of(names, r["query"])
+                            if name_of(names, r["query"]) in ("job_claim", "job_claim_bound")
                             else ""
                         )
                         for r in rows[:12]

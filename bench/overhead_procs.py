@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -105,10 +106,15 @@ def load_avg() -> float:
     return os.getloadavg()[0]
 
 
+# What pg_stat_statements may turn into $n: parameters, literals, `epoch` in extract().
+_CONSTANT = re.compile(r"\$\d+|'[^']*'|\b(?:epoch|true|false|null|\d+)\b", re.I)
+
+
 def _normal(sql: str) -> str:
-    """Without comments and runs of blanks (pg_stat_statements keeps only the statement)."""
+    """Without comments, blank runs and constants (pg_stat_statements keeps the statement with
+    its constants as $n)."""
     lines = (line.split("--", 1)[0] for line in sql.splitlines())
-    return " ".join(" ".join(lines).split()).rstrip(";")
+    return _CONSTANT.sub("?", " ".join(" ".join(lines).split()).rstrip(";"))
 
 
 def named_queries() -> dict[str, str]:
@@ -121,8 +127,7 @@ def named_queries() -> dict[str, str]:
 
 def name_of(names: dict[str, str], sql: str) -> str:
     """The query's name, or its first words (BEGIN, COMMIT, SQL written inline)."""
-    text = _normal(sql)
-    return names.get(text) or text[:28]
+    return names.get(_normal(sql)) or " ".join(sql.split())[:28]
 
 
 @contextlib.contextmanager
