@@ -120,11 +120,14 @@ class LocalPostgres:
         bin_dir: Path | None = None,
         fsync: bool = True,
         prefer_system: bool = False,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.bin_dir = bin_dir or find_bin_dir(prefer_system=prefer_system)
         self.fsync = fsync
+        # Extra server settings (`-c name=value`), e.g. shared_preload_libraries for a bench.
+        self.settings = dict(settings or {})
         self._user: pwd.struct_passwd | None = None
         # What running as root changed on this machine, so `up` can say so.
         self.created_user = False
@@ -180,6 +183,8 @@ class LocalPostgres:
         options += " -c max_connections=300"
         if not self.fsync:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        for name, value in self.settings.items():
+            options += f" -c {name}={value}"
         result = self._run(
             "pg_ctl",
             "-D",

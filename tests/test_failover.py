@@ -33,6 +33,9 @@ async def core_at(database_url: str, **overrides: Any) -> AsyncIterator[RunningC
         yield core
 
 
+SLOW_RETRY = {"retry_base_seconds": 10.0, "retry_cap_seconds": 10.0}
+
+
 async def finished(http: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         job = (await http.get(f"/v1/jobs/{job_id}")).json()
@@ -57,7 +60,14 @@ async def test_failed_device_job_retries_on_another_device(
 ) -> None:
     fast, slow = FakeOllama("127.0.0.2"), FakeOllama("127.0.0.4")
     fast.errors.append(server_error())
-    async with core_at(database_url) as core, serving(fast), serving(slow), worker_for(core):
+    # The failover, not the retry timer, must be what makes the job claimable again: with a
+    # 50 ms retry a fast claim could take it back to the failed device first.
+    async with (
+        core_at(database_url, **SLOW_RETRY) as core,
+        serving(fast),
+        serving(slow),
+        worker_for(core),
+    ):
         await add_device(db, A, fast.url)
         await add_device(db, B, slow.url)
         await set_stats(db, A, MODEL, tps=90, latency_ms=100)
@@ -84,7 +94,7 @@ async def test_failed_device_job_falls_back_to_the_cloud_when_allowed(
     local.errors.append(server_error())
     cloud = FakeOpenAI("127.0.0.3")
     async with (
-        core_at(database_url) as core,
+        core_at(database_url, **SLOW_RETRY) as core,
         serving(local),
         serving(cloud),
         worker_for(core, openai_api_key="sk-test", openai_base_url=cloud.base_url),

@@ -20,7 +20,7 @@ class WorkerSettings(BaseSettings):
     # Empty = every kind this worker can run; otherwise only these (comma-separated).
     worker_kinds: Annotated[list[str], NoDecode] = Field(default_factory=list)
     worker_lease_seconds: int = Field(60, ge=3, le=3600)
-    worker_concurrency: int = Field(4, ge=1, le=256)
+    worker_concurrency: int = Field(64, ge=1, le=256)
     worker_claim_wait: float = Field(20.0, gt=0, le=60)
     worker_shutdown_grace: float = Field(30.0, ge=0)
     worker_token: SecretStr | None = None

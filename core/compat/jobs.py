@@ -56,9 +56,9 @@ class CompatJobs:
 
     async def wait(self, job_id: str) -> Job:
         """The finished job; JobFailedUpstream unless it is done."""
-        async for event in self._queue.follow(job_id):
+        async for event in self._queue.follow(job_id, known=True):
             if event is not None and event.terminal:
-                break
+                return check_done(event.job or await self._queue.get(job_id))
         return check_done(await self._queue.get(job_id))
 
     async def stream(self, job_id: str) -> AsyncIterator[Token | Job]:
@@ -68,8 +68,9 @@ class CompatJobs:
         so the tokens always add up to the stored result."""
         text, thinking = Replay(), Replay()
         finished = False
+        final: Job | None = None
         try:
-            async for event in self._queue.follow(job_id):
+            async for event in self._queue.follow(job_id, known=True):
                 if event is None:
                     continue
                 if event.type == "running":
@@ -83,8 +84,9 @@ class CompatJobs:
                     if token.delta or token.thinking:
                         yield token
                 elif event.terminal:
+                    final = event.job
                     break
-            job = await self._queue.get(job_id)
+            job = final or await self._queue.get(job_id)
             finished = True
             rest = Token(
                 delta=_remainder(_text(job, "response"), text.sent),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import uuid
 from collections import defaultdict
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "llm_mcp_job_events"
 RESYNC = None  # what a subscriber receives when it must re-read its events from the database
+LOCAL_EVENTS_KEPT = 4096
 
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
@@ -74,6 +76,10 @@ class EventHub:
         self.claimers = ClaimWaiters()
         self._subscribers: dict[uuid.UUID, set[asyncio.Queue[JobEvent | None]]] = defaultdict(set)
         self._pending: list[tuple[int, int]] = []
+        # Events this replica wrote and already holds (see deliver), by id.
+        self._local: dict[int, JobEvent] = {}
+        # Ids of queued events whose claimers this replica woke itself (see woke_locally).
+        self._woken: set[int] = set()
         self._pending_signal = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()
@@ -111,6 +117,32 @@ class EventHub:
                 if not subs:
                     del self._subscribers[job_id]
 
+    def deliver(self, events: list[JobEvent]) -> None:
+        """Events this replica just wrote (their statement returned them): when their NOTIFY
+        comes, subscribers get these instead of a read of the same rows. Handed out in the
+        NOTIFY's turn, so a job's events still arrive in order. Kept whether or not the job has
+        a subscriber yet: one usually subscribes right after submitting."""
+        for event in events:
+            self._local[event.id] = event
+        if len(self._local) > LOCAL_EVENTS_KEPT:
+            # Ones whose NOTIFY came first (their rows were read instead): forget the oldest.
+            for event_id in list(itertools.islice(self._local, len(self._local) // 2)):
+                del self._local[event_id]
+
+    def woke_locally(self, events: list[JobEvent]) -> None:
+        """This replica woke its claimers for these new jobs itself, without waiting for
+        their NOTIFY; when it comes, it wakes no claimer here a second time."""
+        self._woken.update(e.id for e in events)
+        if len(self._woken) > LOCAL_EVENTS_KEPT:  # NOTIFYs lost to a reconnect
+            self._woken.clear()
+
+    def _already_woken(self, first: int, last: int) -> bool:
+        ids = range(first, last + 1)
+        if len(ids) > 64 or any(i not in self._woken for i in ids):
+            return False
+        self._woken.difference_update(ids)
+        return True
+
     @property
     def subscriber_count(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
@@ -118,6 +150,8 @@ class EventHub:
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         ids, _, kinds = payload.partition(";")
         first, _, last = ids.partition(",")
+        if kinds and kinds != "*" and self._already_woken(int(first), int(last)):
+            kinds = ""  # this replica wrote these jobs and woke its claimers at once
         if kinds == "*":
             self.claimers.wake(None)
         elif kinds:
@@ -172,23 +206,44 @@ class EventHub:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    def _take_local(self, first: int, last: int) -> list[JobEvent] | None:
+        """The events of one NOTIFY when this replica holds all of them, else None."""
+        if last - first > 64 or any(i not in self._local for i in range(first, last + 1)):
+            return None
+        return [self._local.pop(i) for i in range(first, last + 1)]
+
     async def _dispatch_forever(self) -> None:
         while True:
             await self._pending_signal.wait()
+            # One turn of the loop: the statement whose NOTIFY this is may be about to hand
+            # its events over (deliver), which saves reading them.
+            await asyncio.sleep(0)
             self._pending_signal.clear()
             ranges, self._pending = self._pending, []
             job_ids = list(self._subscribers)
             if not ranges or not job_ids:
                 continue
-            first = min(r[0] for r in ranges)
-            last = max(r[1] for r in ranges)
-            try:
-                events = await self._store.events_in_range(first, last, job_ids)
-            except Exception as exc:
-                log.warning("event hub: reading events failed (%s); subscribers resync", exc)
-                self._resync_all()
-                await asyncio.sleep(0.2)
-                continue
+            events: list[JobEvent] = []
+            unknown: list[tuple[int, int]] = []
+            for first, last in ranges:
+                held = self._take_local(first, last)
+                if held is None:
+                    unknown.append((first, last))
+                else:
+                    events.extend(held)
+            if unknown:
+                first = min(r[0] for r in unknown)
+                last = max(r[1] for r in unknown)
+                try:
+                    read = await self._store.events_in_range(first, last, job_ids)
+                except Exception as exc:
+                    log.warning("event hub: reading events failed (%s); subscribers resync", exc)
+                    self._resync_all()
+                    await asyncio.sleep(0.2)
+                    continue
+                held_ids = {e.id for e in events}
+                events.extend(e for e in read if e.id not in held_ids)
+                events.sort(key=lambda e: e.id)
             for event in events:
                 for queue in self._subscribers.get(event.job_id, ()):
                     queue.put_nowait(event)

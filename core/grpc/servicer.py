@@ -169,7 +169,9 @@ class CoreServicer(pb_grpc.CoreServicer):
             ):
                 if event is None:
                     continue
-                final = await self._queue.get(event.job_id) if event.terminal else None
+                final = event.job if event.terminal else None
+                if event.terminal and final is None:
+                    final = await self._queue.get(event.job_id)
                 yield event_to_pb(event, final)
         except (errors.CoreError, ValidationError) as exc:
             await abort_with(context, exc)

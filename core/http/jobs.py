@@ -130,14 +130,14 @@ async def stream_job(
     queue = _queue(request)
     after = parse_last_event_id(last_event_id)  # 400 before the stream starts
     job = await queue.get(job_id)  # 404 before the stream starts
-    events = queue.follow(job.id, last_event_id=after)
+    events = queue.follow(job.id, last_event_id=after, known=True)
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"event": "job", "data": json.dumps(job_view(job))}
         async for event in events:
             if event is None:
                 continue
-            final = await queue.get(job.id) if event.terminal else None
+            final = (event.job or await queue.get(job.id)) if event.terminal else None
             yield {
                 "id": str(event.id),
                 "event": event.type,

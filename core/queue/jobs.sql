@@ -25,13 +25,17 @@ WITH input AS (
     INSERT INTO job_events (job_id, type, data)
     SELECT id, 'queued', jsonb_build_object('status', 'queued', 'kind', kind, 'priority', priority)
       FROM inserted
+    RETURNING id, job_id, type, data, created_at
 ), fallbacks AS (
     INSERT INTO job_fallbacks (job_id, kind, provider, model, payload)
     SELECT i.id, i.fallback_kind, i.fallback_provider, i.fallback_model, i.fallback_payload
       FROM input i JOIN inserted j ON j.id = i.id
      WHERE i.fallback_kind IS NOT NULL
 )
-SELECT * FROM inserted;
+-- Each job with its event (see JobEvent.of_job_row).
+SELECT i.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
+       e.created_at AS event_created_at
+  FROM inserted i JOIN events e ON e.job_id = i.id;
 
 -- name: job_get
 SELECT * FROM jobs WHERE id = $1;
@@ -51,7 +55,8 @@ SELECT *
  LIMIT $6;
 
 -- name: job_claim
--- Claims up to $2 claimable jobs of kinds $1 for worker $4, leased for $3 seconds.
+-- Claims up to $2 claimable jobs of kinds $1 for worker $4, leased for $3 seconds. Jobs of the
+-- device-bound kinds $5 only while bound to no device: binding takes the device claim's lock.
 WITH picked AS (
     SELECT id
       FROM jobs
@@ -59,6 +64,7 @@ WITH picked AS (
        AND kind = ANY($1::text[])
        AND run_after <= now()
        AND (deadline_at IS NULL OR deadline_at > now())
+       AND (NOT kind = ANY($5::text[]) OR (device_id IS NULL AND device_candidates IS NULL))
      ORDER BY priority DESC, queued_at
      LIMIT $2
        FOR UPDATE SKIP LOCKED
@@ -82,12 +88,21 @@ WITH picked AS (
     SELECT id, 'running',
            jsonb_build_object('status', 'running', 'attempt', attempts, 'worker_id', worker_id)
       FROM claimed
+    RETURNING id, job_id, type, data, created_at
 )
-SELECT * FROM claimed ORDER BY priority DESC, queued_at;
+SELECT c.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
+       e.created_at AS event_created_at
+  FROM claimed c JOIN events e ON e.job_id = c.id
+ ORDER BY c.priority DESC, c.queued_at;
 
--- name: job_next_run_after
--- Seconds until the next queued job of kinds $1 becomes claimable (NULL when none is queued).
-SELECT extract(epoch FROM min(run_after) - now())::float8 AS wait_seconds
+-- name: job_claim_probe
+-- After a claim that found nothing: seconds until the next queued job of kinds $1 becomes
+-- claimable (NULL when none is queued), and whether jobs of the device-bound kinds $2 that wait
+-- for a device are claimable now (only the device claim, under its lock, takes those).
+SELECT extract(epoch FROM min(run_after) - now())::float8 AS wait_seconds,
+       coalesce(bool_or(kind = ANY($2::text[]) AND run_after <= now()
+                        AND (device_id IS NOT NULL OR device_candidates IS NOT NULL)), false)
+           AS bound_due
   FROM jobs
  WHERE status = 'queued'
    AND kind = ANY($1::text[])
@@ -139,7 +154,7 @@ WITH input AS (
        AND j.status = 'running'
        AND j.worker_id = i.worker_id
        AND (i.lease_token IS NULL OR j.lease_token = i.lease_token)
-    RETURNING j.id, j.status, j.lease_token, j.attempts
+    RETURNING j.*
 ), attempts AS (
     UPDATE job_attempts a
        SET finished_at = now(), outcome = f.status
@@ -149,8 +164,12 @@ WITH input AS (
     INSERT INTO job_events (job_id, type, data)
     SELECT id, status, jsonb_build_object('status', status, 'attempt', attempts)
       FROM finished
+    RETURNING id, job_id, type, data, created_at
 )
-SELECT id, status FROM finished;
+-- The finished jobs with their terminal events (this replica hands them to its followers).
+SELECT f.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
+       e.created_at AS event_created_at
+  FROM finished f JOIN events e ON e.job_id = f.id;
 
 -- name: job_fail
 -- Fails a job running under ($2 worker, $3 lease token): back to queued after $7 seconds while
@@ -324,7 +343,7 @@ SELECT id, 'progress', $3::jsonb
    AND status = 'running'
    AND worker_id = $4
    AND ($2::uuid IS NULL OR lease_token = $2)
-RETURNING id;
+RETURNING id, job_id, type, data, created_at;
 
 -- name: worker_upsert
 INSERT INTO workers (id, name, platform, arch, host, tags, kinds)

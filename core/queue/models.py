@@ -99,6 +99,9 @@ class JobEvent:
     type: str
     data: dict[str, Any]
     created_at: datetime
+    # The job as the terminal event left it, when the statement that wrote the event returned
+    # it (this replica finished the job): followers need not read it again.
+    job: Job | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> JobEvent:
@@ -110,9 +113,41 @@ class JobEvent:
             created_at=row["created_at"],
         )
 
+    @classmethod
+    def of_job_row(cls, row: asyncpg.Record) -> JobEvent:
+        """From a row of a job with the event its statement wrote (event_id, event_type, ...);
+        a terminal event carries the job."""
+        event_type = row["event_type"]
+        return cls(
+            id=row["event_id"],
+            job_id=row["id"],
+            type=event_type,
+            data=row["event_data"],
+            created_at=row["event_created_at"],
+            job=Job.from_row(row) if event_type in TERMINAL_EVENTS else None,
+        )
+
     @property
     def terminal(self) -> bool:
         return self.type in TERMINAL_EVENTS
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a claim took: the jobs, their 'running' events, and whether due device-bound jobs
+    were left for want of a free device slot."""
+
+    jobs: list[Job]
+    events: list[JobEvent]
+    devices_busy: bool = False
+
+    @classmethod
+    def of_rows(cls, rows: list[asyncpg.Record], *, devices_busy: bool = False) -> Claimed:
+        return cls(
+            [Job.from_row(r) for r in rows],
+            [JobEvent.of_job_row(r) for r in rows],
+            devices_busy,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from core.queue import metrics
 from core.queue.backoff import retry_delay
 from core.queue.models import (
     CANCELED,
+    Claimed,
     Completion,
     FailResult,
     HeartbeatResult,
@@ -102,13 +103,13 @@ class QueueHooks(Protocol):
 
     async def claim_device_jobs(
         self, *, worker_id: str, kinds: list[str], lease_seconds: float, max_jobs: int
-    ) -> list[Job]: ...
+    ) -> Claimed: ...
 
     async def completed(self, completions: Sequence[Completion], statuses: dict) -> None: ...
 
     async def failed(self, job: Job, *, error: str, counts: bool, status: str) -> str | None:
         """A running job failed (`counts`: retryable, not a release); `status` is where it went.
-        Returns a job kind that became claimable by failing over (to wake its claimers)."""
+        Returns a job kind that became claimable by failing over (its NOTIFY wakes claimers)."""
         ...
 
 
@@ -152,6 +153,9 @@ class QueueService:
         self._config = config or QueueConfig()
         self._hooks = hooks
         self._kind_labels = metrics.KindLabels()
+        # Whether the last device claim left due device-bound jobs for want of a free slot:
+        # only then does a finished job wake device claimers.
+        self._devices_busy = False
 
     # -- clients -----------------------------------------------------------------
 
@@ -172,9 +176,12 @@ class QueueService:
         def settle(inserted: list[Job], existing: dict[str, Job]) -> None:
             results.extend(_submit_results(new, inserted, existing))
 
-        inserted = await self._store.insert_jobs(new, settle=settle)
+        inserted, events = await self._store.insert_jobs(new, settle=settle)
+        self._hub.deliver(events)
+        # This replica's claimers now, other replicas' through the NOTIFY, which then wakes
+        # no claimer here a second time.
+        self._hub.woke_locally(events)
         for kind, count in Counter(j.kind for j in inserted).items():
-            # This replica's claimers now; other replicas' through the NOTIFY.
             self._hub.claimers.wake(frozenset({kind}), count)
             metrics.JOBS_SUBMITTED.labels(self._kind_labels.label(kind)).inc(count)
         return results
@@ -221,22 +228,25 @@ class QueueService:
         return await self._store.events_after(job_id, after_id)
 
     async def follow(
-        self, job_id: str | uuid.UUID, *, last_event_id: int = 0
+        self, job_id: str | uuid.UUID, *, last_event_id: int = 0, known: bool = False
     ) -> AsyncIterator[JobEvent | None]:
         """The job's events after `last_event_id`, then live ones; ends after the terminal event
-        (sent again when the resume is at or past it: `proto/event_ids.py` has the rule).
+        (sent again when the resume is at or past it: `proto/event_ids.py` has the rule); the
+        terminal event carries the finished job when this replica finished it.
 
         Yields None when nothing happened for a while (a moment to send a keep-alive).
-        Raises InvalidEventId or JobNotFound before yielding anything.
+        Raises InvalidEventId, or JobNotFound for an unknown job unless `known` (the caller
+        just read or created it), before yielding anything.
         """
         check_event_id(last_event_id)
-        job = await self.get(job_id)
-        with self._hub.subscribe(job.id) as queue:
+        job_uuid = parse_job_id(job_id) if known else (await self.get(job_id)).id
+        with self._hub.subscribe(job_uuid) as queue:
             last = last_event_id
-            backlog = await self._store.events_after(job.id, last)
-            if not backlog and job.finished:
+            backlog = await self._store.events_after(job_uuid, last)
+            if not backlog and last_event_id > 0 and (await self.get(job_uuid)).finished:
                 # A resume at or past the end: the terminal event again, so the stream ends.
-                backlog = [e for e in await self._store.events_after(job.id, 0) if e.terminal][-1:]
+                events = await self._store.events_after(job_uuid, 0)
+                backlog = [e for e in events if e.terminal][-1:]
             while True:
                 for event in backlog:
                     if event.id <= last and not event.terminal:
@@ -253,7 +263,7 @@ class QueueService:
                     yield None
                     item = RESYNC
                 if item is RESYNC:
-                    backlog = await self._store.events_after(job.id, last)
+                    backlog = await self._store.events_after(job_uuid, last)
                 else:
                     backlog = [item]
 
@@ -269,22 +279,48 @@ class QueueService:
     async def claim(self, request: ClaimRequest) -> list[Job]:
         """Claims up to max_jobs jobs, long-polling up to wait_seconds for the first one.
 
-        The wait is woken by new work of these kinds (this replica's submissions at
-        once, other replicas' through NOTIFY) or when a delayed retry becomes due.
+        The wait is woken by new work of these kinds (the NOTIFY of the statement that queued
+        it, from any replica) or when a delayed retry becomes due.
         """
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + request.wait_seconds
         kinds = frozenset(request.kinds)
         self._kind_labels.offer(kinds)
-        device_kinds = kinds & self._hooks.device_kinds if self._hooks else frozenset()
+        device_kinds = sorted(kinds & self._hooks.device_kinds) if self._hooks else []
         while True:
             with self._hub.claimers.waiting(kinds) as woken:
-                jobs = await self._claim_once(request, device_kinds)
+                claimed = await self._store.claim(
+                    worker_id=request.worker_id,
+                    kinds=request.kinds,
+                    lease_seconds=request.lease_seconds,
+                    max_jobs=request.max_jobs,
+                    device_kinds=device_kinds,
+                )
+                self._hub.deliver(claimed.events)
+                jobs = claimed.jobs
+                due_in, bound_due = None, False
+                room = request.max_jobs - len(jobs)
+                # The probe (one cheap read) says whether device-bound jobs wait, so the device
+                # claim's locked transaction runs only then; a claim that found jobs and asks
+                # for no device kinds needs neither.
+                if room > 0 and (device_kinds or not jobs):
+                    due_in, bound_due = await self._store.claim_probe(request.kinds, device_kinds)
+                    bound: Claimed | None = None
+                    if bound_due and self._hooks is not None:
+                        bound = await self._hooks.claim_device_jobs(
+                            worker_id=request.worker_id,
+                            kinds=device_kinds,
+                            lease_seconds=request.lease_seconds,
+                            max_jobs=room,
+                        )
+                        self._hub.deliver(bound.events)
+                        jobs = jobs + bound.jobs
+                    if device_kinds:
+                        self._devices_busy = bound is not None and bound.devices_busy
                 remaining = give_up_at - loop.time()
                 if not jobs and remaining > 0:
-                    due_in = await self._store.seconds_until_claimable(request.kinds)
                     timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
-                    if device_kinds and due_in is not None and due_in <= 0:
+                    if bound_due:
                         # Due jobs left unclaimed: their devices are busy until one frees a slot.
                         timeout = min(remaining, DEVICE_RECHECK_SECONDS)
                     with contextlib.suppress(TimeoutError):
@@ -297,30 +333,12 @@ class QueueService:
                 self._hub.claimers.wake(kinds, 1)
             return jobs
 
-    async def _claim_once(self, request: ClaimRequest, device_kinds: frozenset[str]) -> list[Job]:
-        other = [k for k in request.kinds if k not in device_kinds]
-        jobs: list[Job] = []
-        if other:
-            jobs = await self._store.claim(
-                worker_id=request.worker_id,
-                kinds=other,
-                lease_seconds=request.lease_seconds,
-                max_jobs=request.max_jobs,
-            )
-        if device_kinds and len(jobs) < request.max_jobs and self._hooks is not None:
-            jobs += await self._hooks.claim_device_jobs(
-                worker_id=request.worker_id,
-                kinds=sorted(device_kinds),
-                lease_seconds=request.lease_seconds,
-                max_jobs=request.max_jobs - len(jobs),
-            )
-        return jobs
-
     def _slots_freed(self, count: int = 1) -> None:
         """`count` jobs left running: as many device slots may be free for claimers of
-        device-bound kinds. One waiter per slot; a claimer that finds due jobs it cannot
-        place re-checks within DEVICE_RECHECK_SECONDS anyway."""
-        if self._hooks is not None:
+        device-bound jobs, if the last device claim left due jobs for want of a slot. One
+        waiter per slot; such a claimer re-checks within DEVICE_RECHECK_SECONDS anyway (a
+        slot freed on another replica)."""
+        if self._hooks is not None and self._devices_busy:
             self._hub.claimers.wake(self._hooks.device_kinds, count)
 
     async def heartbeat(self, request: HeartbeatRequest) -> HeartbeatResult:
@@ -361,7 +379,10 @@ class QueueService:
         for i, c in enumerate(all_items):
             firsts.setdefault(c.job_id, i)
         completions = [all_items[i] for i in firsts.values()]
-        statuses = await self._store.complete_many(completions)
+        finished = await self._store.complete_many(completions)
+        # This replica's followers of these jobs get the finished job with its event.
+        self._hub.deliver(finished)
+        statuses = {e.job_id: e.type for e in finished}
         for status in statuses.values():
             metrics.JOBS_FINISHED.labels(status).inc()
         if statuses and self._hooks is not None:
@@ -402,11 +423,11 @@ class QueueService:
             raise await self._lease_error(job_id, request.worker_id)
         self._slots_freed()
         metrics.JOBS_FINISHED.labels("retry" if row["status"] == "queued" else row["status"]).inc()
-        if row["status"] == "queued":
-            self._hub.claimers.wake(frozenset({job.kind}), 1)
+        # A job back in the queue (a retry, a failover) wakes its claimers by its 'retry'
+        # event's NOTIFY.
         if self._hooks is not None:
             try:
-                kind = await self._hooks.failed(
+                await self._hooks.failed(
                     job,
                     error=request.error,
                     counts=request.retryable and not request.release,
@@ -414,24 +435,22 @@ class QueueService:
                 )
             except Exception:
                 log.exception("failover of a failed job failed", extra={"job_id": str(job_id)})
-                kind = None
-            if kind:
-                self._hub.claimers.wake(frozenset({kind}), 1)
         return FailResult(
             status=row["status"], run_after=row["run_after"] if row["status"] == "queued" else None
         )
 
     async def add_progress(self, request: ProgressRequest) -> int:
         job_id = parse_job_id(request.job_id)
-        event_id = await self._store.add_progress(
+        event = await self._store.add_progress(
             job_id=job_id,
             worker_id=request.worker_id,
             lease_token=parse_lease_token(request.lease_token),
             data=request.data,
         )
-        if event_id is None:
+        if event is None:
             raise await self._lease_error(job_id, request.worker_id)
-        return event_id
+        self._hub.deliver([event])
+        return event.id
 
     async def _lease_error(self, job_id: uuid.UUID, worker_id: str) -> Exception:
         job = await self._store.get(job_id)

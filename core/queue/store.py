@@ -18,7 +18,7 @@ import asyncpg
 
 from core.db.queries import load_queries
 from core.db.store import PoolStore
-from core.queue.models import Completion, Job, JobEvent, NewJob, WorkerRegistration
+from core.queue.models import Claimed, Completion, Job, JobEvent, NewJob, WorkerRegistration
 
 Q = load_queries(Path(__file__).with_name("jobs.sql"))
 
@@ -29,8 +29,9 @@ class JobStore(PoolStore):
         jobs: Sequence[NewJob],
         *,
         settle: Callable[[list[Job], dict[str, Job]], None] | None = None,
-    ) -> list[Job]:
+    ) -> tuple[list[Job], list[JobEvent]]:
         """Inserts jobs; ones whose idempotency key already exists are skipped (not returned).
+        Returns the inserted jobs and their 'queued' events.
 
         `settle(inserted, existing by key)` runs in the same transaction: whatever it raises
         rolls the whole insert back, so a refused batch writes nothing.
@@ -80,7 +81,7 @@ class JobStore(PoolStore):
                         found = await conn.fetch(Q["job_get_by_idempotency_keys"], missing)
                         existing = {r["idempotency_key"]: Job.from_row(r) for r in found}
                     settle(inserted, existing)
-        return inserted
+        return inserted, [JobEvent.of_job_row(r) for r in rows]
 
     async def get(self, job_id: uuid.UUID) -> Job | None:
         async with self._conn() as conn:
@@ -114,18 +115,34 @@ class JobStore(PoolStore):
         return [Job.from_row(r) for r in rows]
 
     async def claim(
-        self, *, worker_id: str, kinds: Sequence[str], lease_seconds: float, max_jobs: int
-    ) -> list[Job]:
+        self,
+        *,
+        worker_id: str,
+        kinds: Sequence[str],
+        lease_seconds: float,
+        max_jobs: int,
+        device_kinds: Sequence[str] = (),
+    ) -> Claimed:
+        """Claims jobs of `kinds`; of `device_kinds` only those bound to no device."""
         async with self._conn() as conn:
             rows = await conn.fetch(
-                Q["job_claim"], list(kinds), max_jobs, float(lease_seconds), worker_id
+                Q["job_claim"],
+                list(kinds),
+                max_jobs,
+                float(lease_seconds),
+                worker_id,
+                list(device_kinds),
             )
-        return [Job.from_row(r) for r in rows]
+        return Claimed.of_rows(rows)
 
-    async def seconds_until_claimable(self, kinds: Sequence[str]) -> float | None:
-        """Seconds until the next queued job of these kinds may be claimed; None when none."""
+    async def claim_probe(
+        self, kinds: Sequence[str], device_kinds: Sequence[str]
+    ) -> tuple[float | None, bool]:
+        """(seconds until the next queued job of `kinds` may be claimed, None when none;
+        whether device-bound jobs of `device_kinds` are due)."""
         async with self._conn() as conn:
-            return await conn.fetchval(Q["job_next_run_after"], list(kinds))
+            row = await conn.fetchrow(Q["job_claim_probe"], list(kinds), list(device_kinds))
+        return row["wait_seconds"], row["bound_due"]
 
     async def heartbeat(
         self,
@@ -141,8 +158,9 @@ class JobStore(PoolStore):
                 Q["job_heartbeat"], job_id, worker_id, lease_token, float(extend_seconds)
             )
 
-    async def complete_many(self, completions: Sequence[Completion]) -> dict[uuid.UUID, str]:
-        """Finishes the jobs whose lease is still held; returns {job_id: new status} for those."""
+    async def complete_many(self, completions: Sequence[Completion]) -> list[JobEvent]:
+        """Finishes the jobs whose lease is still held; returns their terminal events, each
+        with its finished job."""
         async with self._conn() as conn:
             rows = await conn.fetch(
                 Q["job_complete_many"],
@@ -152,7 +170,7 @@ class JobStore(PoolStore):
                 [c.result for c in completions],
                 [c.metrics for c in completions],
             )
-        return {r["id"]: r["status"] for r in rows}
+        return [JobEvent.of_job_row(r) for r in rows]
 
     async def fail(
         self,
@@ -223,12 +241,13 @@ class JobStore(PoolStore):
         worker_id: str,
         lease_token: uuid.UUID | None,
         data: dict[str, Any],
-    ) -> int | None:
-        """The new event's id; None when the job is not running under this worker's lease."""
+    ) -> JobEvent | None:
+        """The new event; None when the job is not running under this worker's lease."""
         async with self._conn() as conn:
-            return await conn.fetchval(
+            row = await conn.fetchrow(
                 Q["job_event_insert_progress"], job_id, lease_token, data, worker_id
             )
+        return JobEvent.from_row(row) if row else None
 
     async def upsert_worker(self, worker: WorkerRegistration) -> None:
         async with self._conn() as conn:

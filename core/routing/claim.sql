@@ -1,16 +1,19 @@
 -- The claim of device-bound jobs (Ollama kinds): one transaction under one advisory lock, so
 -- counting running jobs per device and binding new ones cannot interleave between claimers.
--- Other kinds keep the lock-free job_claim of core/queue/jobs.sql.
+-- Other kinds, and device-bound kinds' jobs bound to no device, keep the lock-free job_claim of
+-- core/queue/jobs.sql.
 
 -- name: device_claim_lock
 SELECT pg_advisory_xact_lock(7093874201);
 
 -- name: job_list_claimable_for_devices
--- Queued device-bound jobs of kinds $1 in claim order, locked for this transaction.
+-- Queued jobs of kinds $1 bound to a device (or to candidates) in claim order, locked for this
+-- transaction. Unbound ones go through job_claim.
 SELECT id, device_id, device_candidates
   FROM jobs
  WHERE status = 'queued'
    AND kind = ANY($1::text[])
+   AND (device_id IS NOT NULL OR device_candidates IS NOT NULL)
    AND run_after <= now()
    AND (deadline_at IS NULL OR deadline_at > now())
  ORDER BY priority DESC, queued_at
@@ -63,5 +66,9 @@ WITH input AS (
            jsonb_build_object('status', 'running', 'attempt', attempts, 'worker_id', worker_id,
                               'device_id', device_id)
       FROM claimed
+    RETURNING id, job_id, type, data, created_at
 )
-SELECT * FROM claimed ORDER BY priority DESC, queued_at;
+SELECT c.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
+       e.created_at AS event_created_at
+  FROM claimed c JOIN events e ON e.job_id = c.id
+ ORDER BY c.priority DESC, c.queued_at;

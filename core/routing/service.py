@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import InvalidInput
-from core.queue.models import Completion, Job, JobFallback, NewJob
+from core.queue.models import Claimed, Completion, Job, JobFallback, NewJob
 from core.queue.service import QueueService
 from core.routing.admission import admit_job, needs_fleet
 from core.routing.breaker_store import BreakerStore
@@ -96,7 +96,7 @@ class DeviceQueueHooks(FleetReader):
 
     async def claim_device_jobs(
         self, *, worker_id: str, kinds: list[str], lease_seconds: float, max_jobs: int
-    ) -> list[Job]:
+    ) -> Claimed:
         return await self.store.claim_device_jobs(
             worker_id=worker_id,
             kinds=kinds,

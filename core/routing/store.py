@@ -9,7 +9,7 @@ from typing import Any
 
 from core.db.queries import load_queries
 from core.db.store import PoolStore
-from core.queue.models import Job
+from core.queue.models import Claimed
 from core.routing.binding import QueuedJob, Slot, assign_devices
 from core.routing.breaker import capacity_under
 from core.routing.fleet import DEVICE_KINDS, DefaultModels, Device, Fleet, Stats
@@ -176,15 +176,16 @@ class RoutingStore(PoolStore):
         lease_seconds: float,
         max_jobs: int,
         default_capacity: int,
-    ) -> list[Job]:
-        """Claims device-bound jobs without ever exceeding a device's capacity (see claim.sql)."""
+    ) -> Claimed:
+        """Claims device-bound jobs without ever exceeding a device's capacity (see claim.sql);
+        also says whether due jobs were left for want of a free device."""
         async with self._conn() as conn, conn.transaction():
             await conn.execute(Q["device_claim_lock"])
             queued = await conn.fetch(
                 Q["job_list_claimable_for_devices"], list(kinds), max(CLAIM_SCAN, max_jobs)
             )
             if not queued:
-                return []
+                return Claimed([], [])
             slot_rows = await conn.fetch(Q["device_list_slots"], _DEVICE_KINDS)
             slots = []
             for r in slot_rows:
@@ -211,8 +212,9 @@ class RoutingStore(PoolStore):
                 for r in queued
             ]
             chosen = assign_devices(jobs, slots, max_jobs=max_jobs)
+            blocked = len(chosen) < min(len(jobs), max_jobs)
             if not chosen:
-                return []
+                return Claimed([], [], devices_busy=blocked)
             rows = await conn.fetch(
                 Q["job_claim_bound"],
                 [job.id for job, _ in chosen],
@@ -221,4 +223,4 @@ class RoutingStore(PoolStore):
                 float(lease_seconds),
                 worker_id,
             )
-        return [Job.from_row(r) for r in rows]
+        return Claimed.of_rows(rows, devices_busy=blocked)
