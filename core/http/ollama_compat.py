@@ -73,14 +73,23 @@ async def _ndjson(
         yield _line(views.error_for(exc)[1])
 
 
-@root_router.head("/", include_in_schema=False)
 @root_router.get(
     "/",
-    summary='Ollama\'s health probe (GET or HEAD): "Ollama is running"',
+    summary='Ollama\'s health probe: "Ollama is running"',
     response_class=PlainTextResponse,
     responses={200: {"description": "text/plain: Ollama is running"}},
 )
 async def root() -> PlainTextResponse:
+    return PlainTextResponse(RUNNING)
+
+
+@root_router.head(
+    "/",
+    summary="Ollama's health probe, headers only",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "text/plain: Ollama is running"}},
+)
+async def root_head() -> PlainTextResponse:
     return PlainTextResponse(RUNNING)
 
 
