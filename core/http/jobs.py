@@ -17,6 +17,9 @@ from core.queue.models import STATUSES
 from core.queue.schemas import MAX_BATCH, JobCreate
 from core.queue.service import QueueService
 
+# How soon an SSE client handed back by a stopping replica reconnects, in milliseconds.
+RECONNECT_MS = 250
+
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 422))
 
 
@@ -111,19 +114,26 @@ async def stream_job(
     """Server-sent events: first `job` (current state), then each transition with its event id
     (resume with Last-Event-ID); ends after done, error or canceled."""
     queue = _queue(request)
+    drain = request.app.state.runtime.drain
     job = await queue.get(job_id)  # 404 before the stream starts
-    events = queue.follow(job.id, last_event_id=last_event_id or 0)
+    events = drain.until_begun(queue.follow(job.id, last_event_id=last_event_id or 0))
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"event": "job", "data": json.dumps(job_view(job))}
+        terminal = False
         async for event in events:
             if event is None:
                 continue
+            terminal = event.terminal
             final = await queue.get(job.id) if event.terminal else None
             yield {
                 "id": str(event.id),
                 "event": event.type,
                 "data": json.dumps(event_view(event, final)),
             }
+        if not terminal:
+            # This replica is stopping: the client reconnects (Last-Event-ID) to another one,
+            # and soon, rather than after EventSource's default few seconds.
+            yield {"retry": RECONNECT_MS}
 
     return EventSourceResponse(frames(), ping=request.app.state.settings.sse_ping_seconds)

@@ -265,7 +265,7 @@ class QueueService:
             with self._hub.claimers.waiting(kinds) as woken:
                 jobs = await self._claim_once(request, device_kinds)
                 remaining = give_up_at - loop.time()
-                if not jobs and remaining > 0:
+                if not jobs and remaining > 0 and not self._hub.claimers.closed:
                     due_in = await self._store.seconds_until_claimable(request.kinds)
                     timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
                     if device_kinds and due_in is not None and due_in <= 0:
