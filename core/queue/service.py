@@ -323,8 +323,9 @@ class QueueService:
     async def complete(self, request: CompleteRequest) -> str:
         """Finishes the job; returns its status (done, or canceled when a cancel came first)."""
         status = (await self.complete_many([request]))[0]
-        if status is None:
-            raise await self._lease_error(parse_job_id(request.job_id), request.worker_id)
+        if status is None:  # counted as a refusal by complete_many
+            job_id = parse_job_id(request.job_id)
+            raise await self._lease_error(job_id, request.worker_id, count=False)
         return status
 
     async def complete_many(self, requests: Sequence[CompleteRequest]) -> list[str | None]:
@@ -348,7 +349,10 @@ class QueueService:
                 await self._hooks.completed(completions, statuses)
             except Exception:
                 log.exception("recording finished jobs' figures failed")
-        return [statuses.get(c.job_id) for c in completions]
+        answers = [statuses.get(c.job_id) for c in completions]
+        if refused := answers.count(None):
+            metrics.LEASES_LOST.inc(refused)
+        return answers
 
     async def fail(self, request: FailRequest) -> FailResult:
         """Retry later (status queued) while retryable and attempts remain, else error."""
@@ -408,11 +412,14 @@ class QueueService:
             raise await self._lease_error(job_id, request.worker_id)
         return event_id
 
-    async def _lease_error(self, job_id: uuid.UUID, worker_id: str) -> Exception:
+    async def _lease_error(
+        self, job_id: uuid.UUID, worker_id: str, *, count: bool = True
+    ) -> Exception:
         job = await self._store.get(job_id)
         if job is None:
             return JobNotFound(job_id)
-        metrics.LEASES_LOST.inc()
+        if count:
+            metrics.LEASES_LOST.inc()
         if job.status == "running":
             return LeaseLost(
                 f"job {job_id} is running under another lease (worker {job.worker_id}); "
