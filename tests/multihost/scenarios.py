@@ -13,6 +13,7 @@ import contextlib
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +78,8 @@ class Client:
     acknowledged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     retries: int = 0
+    # What made the client retry, by kind ("503 database_unavailable", "ConnectError", ...).
+    problems: Counter[str] = field(default_factory=Counter)
     _turn: int = 0
     _last_id: dict[str, str] = field(default_factory=dict)
 
@@ -91,9 +94,10 @@ class Client:
                 if answer.status_code < 500:
                     answer.raise_for_status()
                     return answer.json()
-                problem = f"{answer.status_code} {answer.text[:200]}"
+                problem = f"{answer.status_code} {_error_code(answer)}"
             except httpx.TransportError as exc:
-                problem = f"{type(exc).__name__}: {exc}"
+                problem = type(exc).__name__
+            self.problems[problem] += 1
             if time.monotonic() > give_up:
                 self.errors.append(problem)
                 return None
@@ -177,6 +181,18 @@ class Client:
             except httpx.HTTPError:
                 ok = False
             misses = 0 if ok else misses + 1
+
+
+def _error_code(answer: httpx.Response) -> str:
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        return str(answer.json()["error"]["code"])
+    return answer.text[:60]
+
+
+def retried(client: Client) -> str:
+    """What clients retried on, most frequent first ("none" when nothing failed)."""
+    seen = client.problems.most_common(3)
+    return ", ".join(f"{problem} x{n}" for problem, n in seen) or "no retries"
 
 
 async def connect(fleet: Fleet) -> asyncpg.Connection:
@@ -375,21 +391,38 @@ async def core_cut_from_db(fleet: Fleet, client: Client, sizes: Sizes) -> Row:
         client,
         started,
         recovery,
-        f"{ended}/{len(streams)} SSE clients saw done",
+        f"{ended}/{len(streams)} SSE clients saw done; retried: {retried(client)}",
     )
 
 
+async def _steady(client: Client, sizes: Sizes, stop: asyncio.Event) -> None:
+    """A raw job and a routed request at a time, back to back, until `stop`."""
+    i = 0
+    while not stop.is_set():
+        i += 1
+        await asyncio.gather(client.job(sizes.job_seconds, i=i), client.routed(f"p{i}"))
+
+
 async def db_restart(fleet: Fleet, client: Client, sizes: Sizes) -> Row:
+    """Postgres stopped (fast: every connection closed) and started again under load."""
     started = time.monotonic()
-    load = asyncio.create_task(client.load(sizes.jobs, sizes.routed, 0.5))
-    await asyncio.sleep(0.3)
+    stop = asyncio.Event()
+    load = asyncio.create_task(_steady(client, sizes, stop))
+    await asyncio.sleep(0.5)
     await asyncio.to_thread(fleet.stop_db)
+    down = time.monotonic()
+    await asyncio.sleep(1.0)  # an outage clients notice
     await asyncio.to_thread(fleet.start_db)
-    restarted = time.monotonic()
-    await load
+    outage = time.monotonic() - down
     recovery = await probe(client)
+    stop.set()
+    await load
     return await result(
-        "db restart", client, started, recovery, f"db back after {restarted - started:.1f}s"
+        "db restart",
+        client,
+        started,
+        recovery,
+        f"db down {outage:.1f}s; retried: {retried(client)}",
     )
 
 
@@ -397,14 +430,7 @@ async def rolling_restart(fleet: Fleet, client: Client, sizes: Sizes) -> Row:
     """Each replica in turn: SIGTERM, wait for it to exit, start it, wait until healthy."""
     started = time.monotonic()
     stop = asyncio.Event()
-
-    async def steady_load() -> None:
-        i = 0
-        while not stop.is_set():
-            i += 1
-            await asyncio.gather(client.job(sizes.job_seconds, i=i), client.routed(f"p{i}"))
-
-    load = asyncio.create_task(steady_load())
+    load = asyncio.create_task(_steady(client, sizes, stop))
     follows = []
     exits = []
     for core in CORES:
@@ -422,7 +448,7 @@ async def rolling_restart(fleet: Fleet, client: Client, sizes: Sizes) -> Row:
     ended = sum(1 for s in seen if s and s[-1] == "done")
     note = (
         f"replicas exited in {', '.join(f'{e:.1f}' for e in exits)} s; "
-        f"{ended}/{len(follows)} SSE clients saw done; {client.retries} retries"
+        f"{ended}/{len(follows)} SSE clients saw done; retried: {retried(client)}"
     )
     return await result("rolling restart of core", client, started, rollout, note)
 
