@@ -8,8 +8,12 @@ import contextlib
 import time
 from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 
+from core.db.store import translated_errors
+from core.errors import StoreUnavailable
 from core.runtime import RunningCore
 from proto.client import CoreClient
 from tests.support import eventually, read_sse, running_worker, start_core
@@ -134,3 +138,20 @@ async def test_a_stopping_replica_reports_itself_unready(core: RunningCore) -> N
         answer = await http.get("/health")
     assert answer.status_code == 503
     assert answer.json()["status"] == "draining"
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_restarting_database_is_unavailable_not_an_internal_error(
+    driver_error: Exception,
+) -> None:
+    """What a Postgres restart raises mid-request reaches clients as 503 / UNAVAILABLE."""
+    with pytest.raises(StoreUnavailable), translated_errors():
+        raise driver_error

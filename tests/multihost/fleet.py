@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ WORKER_TOKEN = "lab-worker-token"
 CORES = ("core-a", "core-b")
 GPUS = ("gpu-1", "gpu-2")
 HTTP_PORT, GRPC_PORT, PG_PORT, OLLAMA_PORT = 8080, 9090, 5432, 11434
+RELAY_PORTS = {"core-a": 19091, "core-b": 19092}
+LINK_DELAY_MS = 200
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Fleet:
     timing: Timing = field(default_factory=Timing)
     cores: dict[str, Proc] = field(default_factory=dict)
     workers: dict[str, Proc] = field(default_factory=dict)
+    relays: dict[str, Proc] = field(default_factory=dict)
 
     @property
     def workdir(self) -> Path:
@@ -60,8 +64,14 @@ class Fleet:
 
     @property
     def grpc_target(self) -> str:
-        # Every replica in one target: the channel balances over them and skips a lost one.
-        return "ipv4:" + ",".join(f"{self.lab.addr(c)}:{GRPC_PORT}" for c in CORES)
+        """What workers dial: every replica in one target (the channel skips a lost one),
+        through the delay relay on their own host (see delay_relay)."""
+        return "ipv4:" + ",".join(f"127.0.0.1:{RELAY_PORTS[c]}" for c in CORES)
+
+    def delay_workers(self, *, on: bool) -> None:
+        """Latency on the workers' traffic to core, for kernels without tc netem."""
+        for relay in self.relays.values():
+            relay.popen.send_signal(signal.SIGUSR1 if on else signal.SIGUSR2)
 
     # -- db ----------------------------------------------------------------------
 
@@ -124,6 +134,13 @@ class Fleet:
     # -- gpu hosts ---------------------------------------------------------------
 
     def start_gpu(self, host: str) -> None:
+        routes = [f"{RELAY_PORTS[c]}={self.lab.addr(c)}:{GRPC_PORT}" for c in CORES]
+        self.relays[host] = self.lab.spawn(
+            host,
+            f"{host}-relay",
+            ["-m", "tests.multihost.delay_relay", str(LINK_DELAY_MS), *routes],
+            {},
+        )
         self.lab.spawn(
             host,
             f"{host}-ollama",

@@ -102,9 +102,10 @@ class Lab:
         """The host's port on the switch: down is a pulled cable (silence, no resets)."""
         _ip("-n", self.switch, "link", "set", self._port(host), "up" if up else "down")
 
-    def impair(self, host: str, *, delay_ms: int, loss_percent: float) -> str:
-        """Delay and loss on the host's link, both directions, with tc netem. A kernel without
-        netem gets the loss alone (nftables drops at random); returns what was applied."""
+    def impair(self, host: str, *, delay_ms: int, loss_percent: float) -> str | None:
+        """Delay and loss on the host's link, both directions, with tc netem; returns None.
+        A kernel without netem gets the loss alone (nftables drops at random) and the reason
+        back: the caller adds the delay another way."""
         spec = ["netem", "delay", f"{delay_ms}ms", "loss", f"{loss_percent}%"]
         for ns, dev in ((self.ns(host), "eth0"), (self.switch, self._port(host))):
             done = subprocess.run(
@@ -115,7 +116,7 @@ class Lab:
             if done.returncode != 0:
                 break
         else:
-            return f"netem {delay_ms} ms + {loss_percent}% loss"
+            return None
         percent = max(1, round(loss_percent))
         rules = [
             "add table inet lab_impair",
@@ -131,7 +132,7 @@ class Lab:
         ]
         for rule in rules:
             subprocess.run(["ip", "netns", "exec", self.ns(host), "nft", *rule.split()], check=True)
-        return f"{percent}% loss only (no netem in this kernel: {done.stderr.strip()})"
+        return f"no netem in this kernel ({done.stderr.strip()})"
 
     def clear_impairment(self, host: str) -> None:
         for ns, dev in ((self.ns(host), "eth0"), (self.switch, self._port(host))):

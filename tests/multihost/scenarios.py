@@ -22,7 +22,7 @@ import asyncpg
 import httpx
 
 from tests.chaos_support import tally
-from tests.multihost.fleet import CORES, GPUS, Fleet, healthy
+from tests.multihost.fleet import CORES, GPUS, LINK_DELAY_MS, Fleet, healthy
 
 TERMINAL = ("done", "error", "canceled")
 SLEEP = "chaos.sleep"
@@ -354,16 +354,21 @@ async def worker_cut(fleet: Fleet, client: Client, sizes: Sizes) -> Row:
 
 
 async def lossy_links(fleet: Fleet, client: Client, sizes: Sizes) -> Row:
-    """200 ms each way and packet loss between the workers and everything else."""
+    """200 ms each way and 5% packet loss between the workers and everything else."""
     started = time.monotonic()
-    applied = [fleet.lab.impair(gpu, delay_ms=200, loss_percent=5) for gpu in GPUS]
+    missing = [fleet.lab.impair(gpu, delay_ms=LINK_DELAY_MS, loss_percent=5) for gpu in GPUS]
+    how = "tc netem"
+    if any(missing):
+        fleet.delay_workers(on=True)
+        how = f"loss by nftables, delay by relay: {missing[0]}"
     try:
         await client.load(sizes.jobs, sizes.routed, sizes.job_seconds)
         row = await result("200 ms + 5% loss on workers", client, started, None)
     finally:
+        fleet.delay_workers(on=False)
         for gpu in GPUS:
             fleet.lab.clear_impairment(gpu)
-    row.note = f"{row.finished / row.seconds:.1f} jobs/s; {applied[0]}"
+    row.note = f"{row.finished / row.seconds:.1f} jobs/s; {how}"
     return row
 
 
