@@ -88,6 +88,10 @@ class CoreClient:
                 ("grpc.enable_retries", 0),
                 # Notice a returning core within seconds (gRPC's default backoff grows to 120 s).
                 ("grpc.max_reconnect_backoff_ms", 5_000),
+                # A target naming several replicas (a headless Service's DNS name, or
+                # "ipv4:a:9090,b:9090") spreads calls over every ready one, so a replica that
+                # lost its database costs a retry, not a worker stuck on it.
+                ("grpc.lb_policy_name", "round_robin"),
             ],
         )
         self._stub = pb_grpc.CoreStub(self._channel)

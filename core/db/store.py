@@ -21,6 +21,9 @@ _UNAVAILABLE = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # What asyncpg raises when a pooled connection the server just terminated is used before
+    # the pool noticed ("cannot switch to state …"): the same outage, seen a moment later.
+    asyncpg.InternalClientError,
 )
 
 

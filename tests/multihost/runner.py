@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,6 +14,9 @@ import httpx
 from tests.multihost import scenarios as s
 from tests.multihost.fleet import CLIENT_TOKEN, CORES, GPUS, Fleet, Timing, healthy
 from tests.multihost.lab import NetnsLoop, lab
+
+# A scenario that has not ended by then is stuck: fail with the processes' logs.
+SCENARIO_TIMEOUT = 240.0
 
 Scenario = Callable[[Fleet, s.Client, s.Sizes], Awaitable[s.Row]]
 SCENARIOS: dict[str, Scenario] = {
@@ -44,7 +49,8 @@ async def _run(fleet: Fleet, sizes: s.Sizes, names: list[str]) -> list[s.Row]:
         baseline = 0.0
         for name in names:
             client = s.Client(fleet, http)
-            row = await SCENARIOS[name](fleet, client, sizes)
+            print(f"multihost: {name} ...", file=sys.stderr, flush=True)
+            row = await asyncio.wait_for(SCENARIOS[name](fleet, client, sizes), SCENARIO_TIMEOUT)
             rate = row.finished / row.seconds
             if name == "steady":
                 baseline = rate

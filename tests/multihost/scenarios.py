@@ -317,7 +317,9 @@ async def worker_cut(fleet: Fleet, client: Client, sizes: Sizes) -> Row:
     """gpu-1's cable pulled mid-job for longer than its lease, then plugged back."""
     started = time.monotonic()
     lease = fleet.timing.lease_seconds
-    await asyncio.gather(*(client.job(lease * 0.6, i=i) for i in range(sizes.jobs)))
+    # More than one worker can hold, so gpu-1 surely gets some.
+    count = max(sizes.jobs, 2 * fleet.timing.worker_concurrency + 2)
+    await asyncio.gather(*(client.job(lease * 0.6, i=i) for i in range(count)))
     held = await until(lambda: running_on(fleet, "gpu-1"), 30, "gpu-1 running a job")
     refused_before = await lease_refusals(client)
     fleet.lab.link("gpu-1", up=False)
