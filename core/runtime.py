@@ -31,6 +31,7 @@ from core.dashboard.service import DashboardConfig, DashboardService
 from core.dashboard.store import DashboardStore
 from core.db.migrate import apply_schema
 from core.db.pool import connect, create_pool
+from core.drain import Drain
 from core.events.hub import EventHub
 from core.fleet.catalog_store import CatalogStore
 from core.fleet.device_store import DeviceStore
@@ -68,6 +69,7 @@ class CoreRuntime:
     def __init__(self, settings: CoreSettings, pool: asyncpg.Pool) -> None:
         self.settings = settings
         self.pool = pool
+        self.drain = Drain()
         self.store = JobStore(pool)
         self.hub = EventHub(lambda: connect(settings.database_url), self.store)
         self.routing_store = RoutingStore(pool)
@@ -200,6 +202,7 @@ async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
             fleet=runtime.fleet,
             routing=runtime.routing,
             dashboard=runtime.dashboard,
+            drain=runtime.drain,
         ),
         server,
     )
@@ -218,6 +221,19 @@ async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
     await health_servicer.set(service_name, health_pb2.HealthCheckResponse.SERVING)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     return server, port
+
+
+async def _stop_http(server: uvicorn.Server | None, task: asyncio.Task[None] | None) -> None:
+    if server is None or task is None:
+        return
+    server.should_exit = True  # stops listening; in-flight requests get the graceful timeout
+    with contextlib.suppress(Exception):
+        await task
+
+
+async def _stop_grpc(server: grpc.aio.Server | None, grace: float) -> None:
+    if server is not None:
+        await server.stop(grace=grace)
 
 
 @contextlib.asynccontextmanager
@@ -245,7 +261,7 @@ async def running_core(
             create_app(runtime),
             log_config=None,
             access_log=False,
-            timeout_graceful_shutdown=3,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
             lifespan="off",
         )
         http_server = uvicorn.Server(config)
@@ -270,12 +286,14 @@ async def running_core(
     finally:
         for task in tasks:
             task.cancel()
-        if http_server is not None and http_task is not None:
-            http_server.should_exit = True
-            with contextlib.suppress(Exception):
-                await http_task
-        if grpc_server is not None:
-            await grpc_server.stop(grace=2)
+        # Hand streams and long-polls back first, then let both servers finish what is in
+        # flight (they accept nothing new meanwhile), within one grace period.
+        runtime.drain.begin()
+        runtime.hub.claimers.close()
+        await asyncio.gather(
+            _stop_http(http_server, http_task),
+            _stop_grpc(grpc_server, settings.shutdown_grace_seconds),
+        )
         await runtime.live_feed.stop()
         await runtime.hub.stop()
         await runtime.ollama_devices.aclose()
@@ -290,4 +308,7 @@ async def serve(settings: CoreSettings, stop: asyncio.Event) -> None:
     async with running_core(settings) as core:
         log.info("core listening: HTTP %s, gRPC %s", core.http_url, core.grpc_addr)
         await stop.wait()
-        log.info("core stopping")
+        log.info(
+            "core stopping: handing back streams, finishing requests within %.0fs",
+            settings.shutdown_grace_seconds,
+        )

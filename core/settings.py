@@ -90,6 +90,9 @@ class CoreSettings(BaseSettings):
     retry_cap_seconds: float = Field(300.0, ge=0)
     sse_ping_seconds: float = Field(15.0, gt=0)
     worker_live_seconds: float = Field(90.0, gt=0)
+    # On SIGTERM: seconds to finish in-flight requests before exiting (streams are handed back
+    # at once). Keep it below the orchestrator's kill timeout.
+    shutdown_grace_seconds: float = Field(10.0, ge=0, le=3600)
 
     # Discovery (core/fleet): tailnet devices and their Ollama models.
     tailscale_bin: str = "tailscale"

@@ -110,7 +110,11 @@ def _alive(pid: int) -> bool:
 
 
 class LocalPostgres:
-    """initdb (once) + start/stop of a server on 127.0.0.1:<port> with trust auth."""
+    """initdb (once) + start/stop of a server on 127.0.0.1:<port> with trust auth.
+
+    `host` listens elsewhere (a test network's address); `trusted_network` (a CIDR) is then
+    let in without a password too, so only ever name a network nobody else can reach.
+    """
 
     def __init__(
         self,
@@ -121,9 +125,13 @@ class LocalPostgres:
         fsync: bool = True,
         prefer_system: bool = False,
         settings: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+        trusted_network: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
-        self.port = port or free_port()
+        self.host = host
+        self.trusted_network = trusted_network
+        self.port = port or free_port(host)
         self.bin_dir = bin_dir or find_bin_dir(prefer_system=prefer_system)
         self.fsync = fsync
         # Extra server settings (`-c name=value`), e.g. shared_preload_libraries for a bench.
@@ -136,10 +144,10 @@ class LocalPostgres:
 
     @property
     def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return self.dsn_for("postgres")
 
     def dsn_for(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres@{self.host}:{self.port}/{database}"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         kwargs: dict[str, object] = {}
@@ -179,7 +187,13 @@ class LocalPostgres:
             )
             if result.returncode != 0:
                 raise RuntimeError(f"initdb failed: {result.stderr.strip()}")
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories=''"
+        if self.trusted_network:
+            hba = self.data_dir / "pg_hba.conf"
+            line = f"host all all {self.trusted_network} trust"
+            if line not in hba.read_text():
+                with hba.open("a") as out:
+                    out.write(f"{line}\n")
+        options = f"-c listen_addresses={self.host} -p {self.port} -c unix_socket_directories=''"
         options += " -c max_connections=300"
         if not self.fsync:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -204,7 +218,7 @@ class LocalPostgres:
             with contextlib.suppress(OSError):
                 tail = "\n".join(self.log_file.read_text().splitlines()[-10:])
             raise RuntimeError(
-                f"Postgres did not start on 127.0.0.1:{self.port}: "
+                f"Postgres did not start on {self.host}:{self.port}: "
                 f"{result.stderr.strip() or result.stdout.strip()}\n{tail}"
             )
         return self.dsn
@@ -234,6 +248,8 @@ class LocalPostgres:
     def stop(self, *, mode: str = "fast", wait_seconds: float = 10.0) -> None:
         """Stops the server and waits until its postmaster has exited (pg_ctl returns once
         postmaster.pid is gone, a moment before the process itself is)."""
+        if os.geteuid() == 0 and self._user is None:
+            self._user, self.created_user = _ensure_system_user()  # pg_ctl refuses root
         running = self.running_server()
         if (self.data_dir / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop", check=False)

@@ -6,6 +6,7 @@ from the code in the call's trailers, translated here only.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -47,6 +48,11 @@ __all__ = [
     "translate",
 ]
 
+# Resumes of a cut StreamJob before giving up (back-off 0.1 s doubling to 2 s: ~9 s in all).
+STREAM_RESUMES = 8
+# What a stopping core replica says when it hands a StreamJob back; always worth resuming.
+STREAM_HANDED_BACK = "core replica shutting down; resume from the last event id on another replica"
+
 
 # Any error core answered with, or a failure to reach it: the classes of the error contract.
 CoreClientError = CoreError
@@ -85,6 +91,10 @@ class CoreClient:
                 ("grpc.enable_retries", 0),
                 # Notice a returning core within seconds (gRPC's default backoff grows to 120 s).
                 ("grpc.max_reconnect_backoff_ms", 5_000),
+                # A target naming several replicas (a headless Service's DNS name, or
+                # "ipv4:a:9090,b:9090") spreads calls over every ready one, so a replica that
+                # lost its database costs a retry, not a worker stuck on it.
+                ("grpc.lb_policy_name", "round_robin"),
             ],
         )
         self._stub = pb_grpc.CoreStub(self._channel)
@@ -146,18 +156,33 @@ class CoreClient:
     async def stream_job(
         self, job_id: str, *, last_event_id: int = 0
     ) -> AsyncIterator[pb.JobEvent]:
-        """The job's events until its terminal one."""
-        call = self._stub.StreamJob(
-            pb.StreamJobRequest(job_id=job_id, last_event_id=last_event_id),
-            metadata=self._metadata,
-        )
-        try:
-            async for event in call:
-                yield event
-        except grpc.aio.AioRpcError as exc:
-            raise translate(exc) from None
-        finally:
-            call.cancel()
+        """The job's events until its terminal one.
+
+        A stream cut after it started by an unavailable core (a replica stopping, a restart)
+        is resumed from the last event seen, retrying for about ten seconds before
+        CoreUnavailable is raised; a stream that cannot start raises at once.
+        """
+        last, started, failures = last_event_id, False, 0
+        while True:
+            call = self._stub.StreamJob(
+                pb.StreamJobRequest(job_id=job_id, last_event_id=last), metadata=self._metadata
+            )
+            try:
+                async for event in call:
+                    last, started, failures = max(last, event.id), True, 0
+                    yield event
+                return
+            except grpc.aio.AioRpcError as exc:
+                error = translate(exc)
+                handed_back = error.message == STREAM_HANDED_BACK
+                if not isinstance(error, CoreUnavailable) or not (started or handed_back):
+                    raise error from None
+                if failures == STREAM_RESUMES:
+                    raise error from None
+            finally:
+                call.cancel()
+            await asyncio.sleep(min(0.1 * 2**failures, 2.0))
+            failures += 1
 
     # -- workers -----------------------------------------------------------------
 

@@ -12,6 +12,20 @@ import asyncpg
 
 from core.errors import InvalidInput, StoreUnavailable
 
+# A server going away mid-query (a restart closes every session with admin_shutdown), one not
+# taking connections yet, or a connection lost on the way: all worth retrying elsewhere or later.
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    # What asyncpg raises when a pooled connection the server just terminated is used before
+    # the pool noticed ("cannot switch to state …"): the same outage, seen a moment later.
+    asyncpg.InternalClientError,
+)
+
 
 @contextlib.contextmanager
 def translated_errors() -> Iterator[None]:
@@ -20,7 +34,7 @@ def translated_errors() -> Iterator[None]:
         yield
     except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
         raise InvalidInput(str(exc).splitlines()[0]) from exc
-    except (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError) as exc:
+    except _UNAVAILABLE as exc:
         raise StoreUnavailable(f"database unavailable: {exc}") from exc
 
 

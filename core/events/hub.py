@@ -37,6 +37,12 @@ class ClaimWaiters:
 
     def __init__(self) -> None:
         self._waiters: dict[asyncio.Event, frozenset[str]] = {}
+        # Set when the process stops: claims return at once so workers move to another replica.
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        self.wake(None)
 
     @contextlib.contextmanager
     def waiting(self, kinds: frozenset[str]) -> Iterator[asyncio.Event]:

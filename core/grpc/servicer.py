@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from core import errors
 from core.dashboard.service import DashboardService
 from core.dashboard.view import snapshot_view
+from core.drain import HANDED_BACK, Drain
 from core.fleet.schemas import DeviceOffline
 from core.fleet.service import FleetService
 from core.grpc.convert import dumps, event_to_pb, job_to_pb, parse_json, submit_fields, ts
@@ -92,8 +93,10 @@ class CoreServicer(pb_grpc.CoreServicer):
         fleet: FleetService | None = None,
         routing: RoutingService | None = None,
         dashboard: DashboardService | None = None,
+        drain: Drain | None = None,
     ) -> None:
         self._queue = queue
+        self._drain = drain or Drain()
         self._fleet = fleet
         self._routing = routing
         self._dashboard = dashboard
@@ -163,18 +166,22 @@ class CoreServicer(pb_grpc.CoreServicer):
     async def StreamJob(
         self, request: pb.StreamJobRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.JobEvent]:
+        events = self._queue.follow(request.job_id, last_event_id=request.last_event_id)
         try:
-            async for event in self._queue.follow(
-                request.job_id, last_event_id=request.last_event_id
-            ):
+            async for event in self._drain.until_begun(events):
                 if event is None:
                     continue
                 final = event.job if event.terminal else None
                 if event.terminal and final is None:
                     final = await self._queue.get(event.job_id)
                 yield event_to_pb(event, final)
+                if event.terminal:
+                    return
         except (errors.CoreError, ValidationError) as exc:
             await abort_with(context, exc)
+        if self._drain.active:
+            # Handed back: the caller resumes from its last event id on another replica.
+            await context.abort(grpc.StatusCode.UNAVAILABLE, HANDED_BACK)
 
     @_translated
     async def RegisterWorker(

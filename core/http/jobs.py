@@ -18,6 +18,9 @@ from core.queue.schemas import MAX_BATCH, JobCreate
 from core.queue.service import QueueService
 from proto.event_ids import parse_last_event_id
 
+# How soon an SSE client handed back by a stopping replica reconnects, in milliseconds.
+RECONNECT_MS = 250
+
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=errors(401, 422))
 
 
@@ -129,19 +132,26 @@ async def stream_job(
     canceled. A resume at or past the end gets the terminal event again, then the end."""
     queue = _queue(request)
     after = parse_last_event_id(last_event_id)  # 400 before the stream starts
+    drain = request.app.state.runtime.drain
     job = await queue.get(job_id)  # 404 before the stream starts
-    events = queue.follow(job.id, last_event_id=after, known=True)
+    events = drain.until_begun(queue.follow(job.id, last_event_id=after, known=True))
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"event": "job", "data": json.dumps(job_view(job))}
+        terminal = False
         async for event in events:
             if event is None:
                 continue
+            terminal = event.terminal
             final = (event.job or await queue.get(job.id)) if event.terminal else None
             yield {
                 "id": str(event.id),
                 "event": event.type,
                 "data": json.dumps(event_view(event, final)),
             }
+        if not terminal:
+            # This replica is stopping: the client reconnects (Last-Event-ID) to another one,
+            # and soon, rather than after EventSource's default few seconds.
+            yield {"retry": RECONNECT_MS}
 
     return EventSourceResponse(frames(), ping=request.app.state.settings.sse_ping_seconds)

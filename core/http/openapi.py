@@ -99,7 +99,7 @@ class LlmRouted(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded", "draining"]
     database: Literal["ok", "unreachable"]
     events: Literal["listening", "reconnecting"]
 

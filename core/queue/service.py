@@ -318,7 +318,7 @@ class QueueService:
                     if device_kinds:
                         self._devices_busy = bound is not None and bound.devices_busy
                 remaining = give_up_at - loop.time()
-                if not jobs and remaining > 0:
+                if not jobs and remaining > 0 and not self._hub.claimers.closed:
                     timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
                     if bound_due:
                         # Due jobs left unclaimed: their devices are busy until one frees a slot.
@@ -357,8 +357,9 @@ class QueueService:
     async def complete(self, request: CompleteRequest) -> str:
         """Finishes the job; returns its status (done, or canceled when a cancel came first)."""
         status = (await self.complete_many([request]))[0]
-        if status is None:
-            raise await self._lease_error(parse_job_id(request.job_id), request.worker_id)
+        if status is None:  # counted as a refusal by complete_many
+            job_id = parse_job_id(request.job_id)
+            raise await self._lease_error(job_id, request.worker_id, count=False)
         return status
 
     async def complete_many(self, requests: Sequence[CompleteRequest]) -> list[str | None]:
@@ -391,6 +392,8 @@ class QueueService:
                 await self._hooks.completed(completions, statuses)
             except Exception:
                 log.exception("recording finished jobs' figures failed")
+        if refused := sum(1 for c in completions if c.job_id not in statuses):
+            metrics.LEASES_LOST.inc(refused)
         return [
             statuses.get(c.job_id) if firsts[c.job_id] == i else None
             for i, c in enumerate(all_items)
@@ -452,11 +455,14 @@ class QueueService:
         self._hub.deliver([event])
         return event.id
 
-    async def _lease_error(self, job_id: uuid.UUID, worker_id: str) -> Exception:
+    async def _lease_error(
+        self, job_id: uuid.UUID, worker_id: str, *, count: bool = True
+    ) -> Exception:
         job = await self._store.get(job_id)
         if job is None:
             return JobNotFound(job_id)
-        metrics.LEASES_LOST.inc()
+        if count:
+            metrics.LEASES_LOST.inc()
         if job.status == "running":
             # The holder is not named: a worker token must not learn who else runs jobs.
             return LeaseLost(f"job {job_id} is running under another lease; drop it")
