@@ -4,6 +4,8 @@ GET /models). One line each, so a tour step that cannot work is named before it 
 
 from __future__ import annotations
 
+import os
+
 import httpx
 from pydantic import SecretStr, ValidationError
 
@@ -56,6 +58,13 @@ def cloud_line(client: httpx.Client, name: str, key: SecretStr | None, base_url:
     if answer.status_code >= 400:
         return f"{base_url} answered {answer.status_code} to GET /models"
     return f"{variable} accepted by {base_url}"
+
+
+def workers_ollama_url() -> str:
+    """The Ollama the workers `up` starts will call (OLLAMA_BASE_URL or its default)."""
+    if url := os.environ.get("OLLAMA_BASE_URL"):
+        return url
+    return str(WorkerSettings.model_fields["ollama_base_url"].default)
 
 
 def provider_lines() -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ import httpx
 
 from llm_mcp.instance_lock import DataDirBusy, Holder, InstanceLock
 from llm_mcp.pgcluster import LocalPostgres
-from llm_mcp.provider_probe import provider_lines
+from llm_mcp.provider_probe import provider_lines, workers_ollama_url
 from llm_mcp.up_database import as_root_line, busy_message, embedded_postgres
 
 
@@ -220,6 +220,9 @@ def _run(
             )
         core_env = {
             "DATABASE_URL": database_url,
+            # The Ollama the workers call is a device of the fleet: its models are listed
+            # and routed to without Tailscale.
+            "OLLAMA_BASE_URL": workers_ollama_url(),
             "HTTP_HOST": host,
             "HTTP_PORT": str(http_port),
             "GRPC_HOST": host,

@@ -103,6 +103,9 @@ class UnknownModel(InvalidInput):
     ours 422 naming the model."""
 
     code = "model_not_found"
+    # Unknown when the error was carried across gRPC (see `received`): the message says it.
+    model = ""
+    why = ""
 
     def __init__(self, model: str, why: str = "") -> None:
         super().__init__(f"model {echo(model)!r} not found" + (f": {why}" if why else ""))

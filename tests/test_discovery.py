@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from llm_mcp import cli
 from proto.client import CoreClient
-from proto.errors import DeviceNotFound
+from proto.errors import DeviceNotFound, InvalidInput
 from tests.fleet_support import (
     BOX,
     GPU,
@@ -341,7 +341,7 @@ async def test_report_metrics_stores_them_and_sets_memory(
             await grpc_client.report_metrics(
                 worker_id="w1", device_id=GPU, metrics={"ram_gb": "lots"}
             )
-        assert type(raised.value).__name__ == "InvalidRequest"
+        assert isinstance(raised.value, InvalidInput)  # carried across gRPC as our own class
     rows = await db.fetch(
         "SELECT worker_id, metrics FROM device_metrics WHERE device_id = $1 ORDER BY id", GPU
     )

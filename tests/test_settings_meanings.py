@@ -174,6 +174,14 @@ def _strict_limits(mp: pytest.MonkeyPatch, _tmp: Path) -> None:
     assert CoreSettings(database_url=DB).strict_model_limits is False
 
 
+def _cors_origins(mp: pytest.MonkeyPatch, _tmp: Path) -> None:
+    mp.setenv("CORS_ALLOWED_ORIGINS", "")
+    assert CoreSettings(database_url=DB).cors_allowed_origins == []  # no web origin may call
+    mp.setenv("CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example")
+    allowed = CoreSettings(database_url=DB).cors_allowed_origins
+    assert allowed == ["https://a.example", "https://b.example"]
+
+
 def _is_root() -> bool:
     import os
 
@@ -201,6 +209,7 @@ CHECKS: dict[str, Check] = {
     "PG_BIN_DIR": _pg_bin_dir,
     "DEVICE_LIMITS_INTERVAL": _limits_interval,
     "STRICT_MODEL_LIMITS": _strict_limits,
+    "CORS_ALLOWED_ORIGINS": _cors_origins,
 }
 
 

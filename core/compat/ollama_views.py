@@ -24,7 +24,7 @@ def error_for(exc: Exception) -> tuple[int, dict[str, str]]:
     """(status, Ollama's {"error": "..."}) for one of our exceptions; an unknown model is
     Ollama's own 404 "model 'x' not found"."""
     if isinstance(exc, UnknownModel):
-        return 404, {"error": f"model '{exc.model}' not found"}
+        return 404, {"error": f"model '{exc.model}' not found" if exc.model else exc.message}
     status, body = openai_views.error_for(exc)
     return status, {"error": body["error"]["message"]}
 

@@ -33,8 +33,10 @@ def error_for(exc: Exception) -> tuple[int, dict[str, Any]]:
             message, "invalid_request_error", errors.ValidationFailed.code, param
         )
     if isinstance(exc, UnknownModel):
-        message = f"The model `{exc.model}` does not exist or you do not have access to it"
-        message += f" ({exc.why})." if exc.why else "."
+        message = exc.message
+        if exc.model:
+            message = f"The model `{exc.model}` does not exist or you do not have access to it"
+            message += f" ({exc.why})." if exc.why else "."
         return 404, error_body(message, "invalid_request_error", exc.code, "model")
     if isinstance(exc, errors.CoreError):
         # OpenAI's and Ollama's clients know 400 for a bad request, never 422.

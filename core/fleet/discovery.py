@@ -47,6 +47,7 @@ class Discovery:
         self._local = asyncio.Lock()
         # The tailnet error of the last round: a machine without Tailscale says so once.
         self._last_error: str | None = None
+        self._configured_error: str | None = None
         self.configured = (
             configured_target(config.ollama_base_url, config.ports)
             if config.ollama_base_url
@@ -127,7 +128,10 @@ class Discovery:
             reason = f"Ollama at {target.base_url} (OLLAMA_BASE_URL): {result.error}"
             await self._devices.record_configured_failure(target, reason)
             summary.errors[target.device_id] = reason
-            log.warning("discovery: %s", reason, extra={"device_id": target.device_id})
+            # Once a WARNING, then DEBUG while the same Ollama stays away.
+            level = logging.DEBUG if reason == self._configured_error else logging.WARNING
+            log.log(level, "discovery: %s", reason, extra={"device_id": target.device_id})
+        self._configured_error = None if result.ok else reason
         return result
 
     async def _discover(self, summary: DiscoverySummary) -> None:
