@@ -121,7 +121,7 @@ class CoreSettings(BaseSettings):
             configured_target(value, (11434,))
         return value
 
-    # Routing, device limits and defaults (issue 3).
+    # Routing, device limits and defaults.
     device_max_concurrency: int = Field(1, ge=1, le=1000)
     device_limits_json: str | None = None
     device_limits_file: str | None = None
@@ -132,7 +132,7 @@ class CoreSettings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     openrouter_model: str = "google/gemini-2.0-flash"
 
-    # Failover and costs (issue 8).
+    # Failover and costs.
     breaker_failures: int = Field(3, ge=1, le=1000)
     breaker_cooldown_seconds: float = Field(30.0, gt=0, le=86400)
     model_pricing_file: str | None = None

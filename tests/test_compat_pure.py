@@ -1,4 +1,4 @@
-"""Pure pieces of issue 8: model names to providers, breakers in routing decisions, breaker
+"""Pure pieces of the drop-in APIs: model names to providers, breakers in routing decisions, breaker
 states and capacities, OpenAI error shapes."""
 
 from __future__ import annotations

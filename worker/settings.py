@@ -26,7 +26,7 @@ class WorkerSettings(BaseSettings):
     worker_token: SecretStr | None = None
     api_token: SecretStr | None = None
 
-    # Providers (issue 3). A cloud kind is offered only when its key is set.
+    # Providers. A cloud kind is offered only when its key is set.
     ollama_base_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "llama3.2:1b"
     ollama_embed_model: str = "nomic-embed-text"

@@ -28,7 +28,7 @@ class Constraints(_Strict):
     prefer_local: bool = False
     force_cloud: bool = False
     max_latency_ms: StrictFloat | None = Field(None, gt=0, le=3_600_000)
-    # An Ollama job whose devices fail may run on the cloud instead (issue 8).
+    # An Ollama job whose devices fail may run on the cloud instead.
     fallback: bool = False
 
 
@@ -44,7 +44,7 @@ class LlmRequest(_Strict):
     source: ShortText | None = None
     constraints: Constraints = Field(default_factory=Constraints)
     payload: dict[str, Any] | None = None
-    # The worker streams the answer's tokens as progress events (chat and generate; issue 8).
+    # The worker streams the answer's tokens as progress events (chat and generate).
     stream: bool = False
 
     @field_validator("payload")
