@@ -73,23 +73,15 @@ async def _ndjson(
         yield _line(views.error_for(exc)[1])
 
 
-@root_router.get(
-    "/",
-    summary='Ollama\'s health probe: "Ollama is running"',
-    response_class=PlainTextResponse,
-    responses={200: {"description": "text/plain: Ollama is running"}},
-)
+_ROOT = {
+    "response_class": PlainTextResponse,
+    "responses": {200: {"description": "text/plain: Ollama is running"}},
+}
+
+
+@root_router.head("/", summary="Ollama's health probe, headers only", **_ROOT)
+@root_router.get("/", summary='Ollama\'s health probe: "Ollama is running"', **_ROOT)
 async def root() -> PlainTextResponse:
-    return PlainTextResponse(RUNNING)
-
-
-@root_router.head(
-    "/",
-    summary="Ollama's health probe, headers only",
-    response_class=PlainTextResponse,
-    responses={200: {"description": "text/plain: Ollama is running"}},
-)
-async def root_head() -> PlainTextResponse:
     return PlainTextResponse(RUNNING)
 
 

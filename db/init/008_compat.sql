@@ -1,4 +1,4 @@
--- Issue 8: circuit breakers, cloud fallback of routed jobs, model pricing and job costs.
+-- Circuit breakers, cloud fallback of routed jobs, model pricing and job costs.
 
 -- One breaker per device ('device:<id>') and per cloud provider ('provider:<name>').
 -- closed: open_until IS NULL. open: open_until > now() (nothing runs there). half-open:
