@@ -103,7 +103,6 @@ class CoreRuntime:
                         cooldown_seconds=settings.breaker_cooldown_seconds,
                     ),
                 ),
-                on_finished=[self.costs.finished],
             ),
         )
         self.routing = RoutingService(

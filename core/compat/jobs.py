@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +18,15 @@ from typing import Any
 from core.compat.shape import Shape
 from core.errors import CoreError, JobFailedUpstream
 from core.queue.models import DONE, Job
-from core.queue.service import QueueService
+from core.queue.service import QueueService, Watch
 from core.routing.fleet import Fleet
 from core.routing.schemas import LlmRequest
 from core.routing.service import RouteResult, RoutingService
 
 log = logging.getLogger(__name__)
+
+# How long a started job's watch waits to be followed before it is closed unused.
+WATCH_KEPT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -47,16 +52,44 @@ class CompatJobs:
         self._routing = routing
         self._queue = queue
         self._cancels: set[asyncio.Task[Any]] = set()
+        # Watches of started jobs not yet followed, oldest first, with when they were taken.
+        self._watches: dict[str, tuple[Watch, float]] = {}
 
     async def fleet(self) -> Fleet:
         return await self._routing.fleet()
 
     async def start(self, make: Callable[[Fleet], LlmRequest], shape: Shape) -> RouteResult:
-        return await self._routing.request_shaped(make, shape)
+        """Routes and enqueues the job, watched from before it is written (wait and stream
+        then read nothing back)."""
+        job_id = uuid.uuid4()
+        watch = self._queue.watch(job_id)
+        try:
+            route = await self._routing.request_shaped(make, shape, job_id=job_id)
+        except BaseException:
+            self._queue.unwatch(watch)
+            raise
+        self._keep(watch)
+        return route
+
+    def _keep(self, watch: Watch) -> None:
+        """Holds a watch until wait or stream takes it; ones nobody took (the request failed
+        in between) are closed after WATCH_KEPT_SECONDS."""
+        now = time.monotonic()
+        while self._watches:
+            oldest_id, (oldest, since) = next(iter(self._watches.items()))
+            if now - since < WATCH_KEPT_SECONDS:
+                break
+            del self._watches[oldest_id]
+            self._queue.unwatch(oldest)
+        self._watches[str(watch.job_id)] = (watch, now)
+
+    def _take(self, job_id: str) -> Watch | None:
+        kept = self._watches.pop(job_id, None)
+        return kept[0] if kept else None
 
     async def wait(self, job_id: str) -> Job:
         """The finished job; JobFailedUpstream unless it is done."""
-        async for event in self._queue.follow(job_id, known=True):
+        async for event in self._queue.follow(job_id, known=True, watch=self._take(job_id)):
             if event is not None and event.terminal:
                 return check_done(event.job or await self._queue.get(job_id))
         return check_done(await self._queue.get(job_id))
@@ -70,7 +103,7 @@ class CompatJobs:
         finished = False
         final: Job | None = None
         try:
-            async for event in self._queue.follow(job_id, known=True):
+            async for event in self._queue.follow(job_id, known=True, watch=self._take(job_id)):
                 if event is None:
                     continue
                 if event.type == "running":

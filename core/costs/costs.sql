@@ -11,24 +11,6 @@ ON CONFLICT (provider, model) DO UPDATE
 SELECT provider, model, input_per_1m, output_per_1m, source, updated_at
   FROM model_pricing ORDER BY provider, model;
 
--- name: job_costs_insert
--- Costs of finished jobs: local providers ($6) cost 0; others by their model's price, else the
--- provider's '*' price, else 0 and priced = false.
-INSERT INTO job_costs (job_id, provider, model, tokens_in, tokens_out, cost_usd, priced)
-SELECT u.job_id, u.provider, u.model, u.tokens_in, u.tokens_out,
-       CASE WHEN u.provider = ANY($6::text[]) THEN 0
-            ELSE coalesce((u.tokens_in * p.input_per_1m + u.tokens_out * p.output_per_1m) / 1e6, 0)
-       END,
-       u.provider = ANY($6::text[]) OR p.provider IS NOT NULL
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-       AS u(job_id, provider, model, tokens_in, tokens_out)
-  LEFT JOIN LATERAL (
-      SELECT * FROM model_pricing mp
-       WHERE mp.provider = u.provider AND mp.model IN (u.model, '*')
-       ORDER BY mp.model = '*'
-       LIMIT 1) p ON true
-ON CONFLICT (job_id) DO NOTHING;
-
 -- name: job_costs_summary
 -- Costs of jobs finished in the last $1 days, by provider and model.
 SELECT provider, model, count(*)::int AS jobs, sum(tokens_in)::bigint AS tokens_in,

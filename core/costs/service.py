@@ -1,5 +1,6 @@
-"""Costs: prices from MODEL_PRICING_FILE and the API, one cost row per finished job, and
-summaries by provider and model over the last day, week (7 days) or month (30 days)."""
+"""Costs: prices from MODEL_PRICING_FILE and the API, and summaries by provider and model
+over the last day, week (7 days) or month (30 days). Each finished job's cost row is written by
+the statement that completes it (core/queue/jobs.sql)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.costs.pricing import PERIODS, Price, parse_prices, usage_of
+from core.costs.pricing import PERIODS, Price, parse_prices
 from core.costs.store import CostStore
 from core.errors import InvalidInput
-from core.queue.models import Completion
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,6 @@ class CostService:
         for row in rows:
             row["updated_at"] = row["updated_at"].isoformat()
         return {"prices": rows}
-
-    async def finished(self, completions: Sequence[Completion], statuses: dict) -> None:
-        """Records the cost of each job that finished done (a QueueHooks listener)."""
-        usages = []
-        for c in completions:
-            usage = usage_of(c.metrics) if statuses.get(c.job_id) == "done" else None
-            if usage is not None:
-                usages.append((c.job_id, usage))
-        await self.store.record(usages)
 
     async def summary(self, period: str) -> dict[str, Any]:
         if period not in PERIODS:

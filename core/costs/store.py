@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.costs.pricing import LOCAL_PROVIDERS, Price, Usage
+from core.costs.pricing import Price
 from core.db.queries import load_queries
 from core.db.store import PoolStore
 
@@ -31,20 +30,6 @@ class CostStore(PoolStore):
     async def prices(self) -> list[dict[str, Any]]:
         async with self._conn() as conn:
             return [dict(r) for r in await conn.fetch(Q["pricing_list"])]
-
-    async def record(self, usages: Sequence[tuple[uuid.UUID, Usage]]) -> None:
-        if not usages:
-            return
-        async with self._conn() as conn:
-            await conn.execute(
-                Q["job_costs_insert"],
-                [job_id for job_id, _ in usages],
-                [u.provider for _, u in usages],
-                [u.model for _, u in usages],
-                [u.tokens_in for _, u in usages],
-                [u.tokens_out for _, u in usages],
-                list(LOCAL_PROVIDERS),
-            )
 
     async def summary(self, days: int) -> list[dict[str, Any]]:
         async with self._conn() as conn:

@@ -39,6 +39,9 @@ class ClaimWaiters:
         self._waiters: dict[asyncio.Event, frozenset[str]] = {}
         # Set when the process stops: claims return at once so workers move to another replica.
         self.closed = False
+        # Moves on with every wake-up, whether or not it found a waiter: a claim that saw the
+        # queue empty at one generation knows nothing new came while it stays the same.
+        self.generation = 0
 
     def close(self) -> None:
         self.closed = True
@@ -60,6 +63,7 @@ class ClaimWaiters:
         Waking only as many claimers as there are new jobs avoids a thundering herd of
         empty claims; a claimer that fills its batch wakes the next one (see the service).
         """
+        self.generation += 1
         woken = 0
         for event, wanted in self._waiters.items():
             if count is not None and woken >= count:
@@ -112,16 +116,24 @@ class EventHub:
     @contextlib.contextmanager
     def subscribe(self, job_id: uuid.UUID) -> Iterator[asyncio.Queue[JobEvent | None]]:
         """A queue of the job's events as they are committed (RESYNC: re-read from the store)."""
-        queue: asyncio.Queue[JobEvent | None] = asyncio.Queue()
-        self._subscribers[job_id].add(queue)
+        queue = self.open(job_id)
         try:
             yield queue
         finally:
-            subs = self._subscribers.get(job_id)
-            if subs is not None:
-                subs.discard(queue)
-                if not subs:
-                    del self._subscribers[job_id]
+            self.close(job_id, queue)
+
+    def open(self, job_id: uuid.UUID) -> asyncio.Queue[JobEvent | None]:
+        """As subscribe, for a subscription that outlives one block; close it with close()."""
+        queue: asyncio.Queue[JobEvent | None] = asyncio.Queue()
+        self._subscribers[job_id].add(queue)
+        return queue
+
+    def close(self, job_id: uuid.UUID, queue: asyncio.Queue[JobEvent | None]) -> None:
+        subs = self._subscribers.get(job_id)
+        if subs is not None:
+            subs.discard(queue)
+            if not subs:
+                del self._subscribers[job_id]
 
     def deliver(self, events: list[JobEvent]) -> None:
         """Events this replica just wrote (their statement returned them): when their NOTIFY

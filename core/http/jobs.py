@@ -133,8 +133,9 @@ async def stream_job(
     queue = _queue(request)
     after = parse_last_event_id(last_event_id)  # 400 before the stream starts
     drain = request.app.state.runtime.drain
-    job = await queue.get(job_id)  # 404 before the stream starts
-    events = drain.until_begun(queue.follow(job.id, last_event_id=after, known=True))
+    # The job and what happened so far in one read: 404 before the stream starts.
+    job, followed = await queue.open_follow(job_id, last_event_id=after)
+    events = drain.until_begun(followed)
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         yield {"event": "job", "data": json.dumps(job_view(job))}

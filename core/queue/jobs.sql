@@ -136,11 +136,16 @@ WITH beat AS (
 SELECT * FROM beat;
 
 -- name: job_complete_many
--- Finishes jobs (parallel arrays) still running under their worker and lease token.
+-- Finishes jobs (parallel arrays) still running under their worker and lease token, and
+-- records the cost of each that finished done with a usage ($6 provider, $7 model, $8 tokens
+-- in, $9 out; NULL provider: none): local providers ($10) cost 0; others by their model's
+-- price, else the provider's '*' price, else 0 and priced = false.
 WITH input AS (
     SELECT *
-      FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::jsonb[], $5::jsonb[])
-        AS t(id, worker_id, lease_token, result, metrics)
+      FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::jsonb[], $5::jsonb[], $6::text[],
+                  $7::text[], $8::bigint[], $9::bigint[])
+        AS t(id, worker_id, lease_token, result, metrics, usage_provider, usage_model,
+             tokens_in, tokens_out)
 ), finished AS (
     UPDATE jobs j
        SET status = CASE WHEN j.cancel_requested THEN 'canceled' ELSE 'done' END,
@@ -165,6 +170,23 @@ WITH input AS (
     SELECT id, status, jsonb_build_object('status', status, 'attempt', attempts)
       FROM finished
     RETURNING id, job_id, type, data, created_at
+), costs AS (
+    INSERT INTO job_costs (job_id, provider, model, tokens_in, tokens_out, cost_usd, priced)
+    SELECT i.id, i.usage_provider, i.usage_model, i.tokens_in, i.tokens_out,
+           CASE WHEN i.usage_provider = ANY($10::text[]) THEN 0
+                ELSE coalesce((i.tokens_in * p.input_per_1m
+                               + i.tokens_out * p.output_per_1m) / 1e6, 0)
+           END,
+           i.usage_provider = ANY($10::text[]) OR p.provider IS NOT NULL
+      FROM finished f
+      JOIN input i ON i.id = f.id
+      LEFT JOIN LATERAL (
+          SELECT * FROM model_pricing mp
+           WHERE mp.provider = i.usage_provider AND mp.model IN (i.usage_model, '*')
+           ORDER BY mp.model = '*'
+           LIMIT 1) p ON true
+     WHERE f.status = 'done' AND i.usage_provider IS NOT NULL
+    ON CONFLICT (job_id) DO NOTHING
 )
 -- The finished jobs with their terminal events (this replica hands them to its followers).
 SELECT f.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
@@ -327,6 +349,17 @@ DELETE FROM jobs j USING doomed d WHERE j.id = d.id;
 
 -- name: job_attempt_list
 SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY attempt, id;
+
+-- name: job_get_with_events_after
+-- Job $1 and its events after id $2 (oldest first), read in one snapshot; no row: no such job.
+SELECT j.*,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'id', e.id, 'type', e.type, 'data', e.data, 'created_at', e.created_at)
+                ORDER BY e.id), '[]')
+          FROM job_events e
+         WHERE e.job_id = j.id AND e.id > $2) AS events
+  FROM jobs j
+ WHERE j.id = $1;
 
 -- name: job_event_list_after
 SELECT * FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id;

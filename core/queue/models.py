@@ -84,6 +84,8 @@ class NewJob:
     # Devices a device-bound job may run on, best first; the claim binds it (db/init/003).
     device_candidates: tuple[str, ...] | None = None
     fallback: JobFallback | None = None
+    # Chosen by the caller when it follows the job from before it exists (QueueService.watch).
+    id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

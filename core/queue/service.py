@@ -7,6 +7,7 @@ import base64
 import contextlib
 import logging
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -137,6 +138,26 @@ def _submit_results(
 
 # How often a claim blocked only by busy devices looks again (a slot freed on another replica).
 DEVICE_RECHECK_SECONDS = 0.25
+# How long a claim trusts that the queue is still empty for its kinds, when the last claim
+# found it so and no wake-up came since (a job written without an event wakes nobody).
+DRAINED_TRUSTED_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A subscription to one job's events (QueueService.watch)."""
+
+    job_id: uuid.UUID
+    queue: asyncio.Queue[JobEvent | None]
+
+
+@dataclass(frozen=True)
+class Drained:
+    """A claim of some kinds left nothing claimable: at wake-up `generation`, until `until`
+    (loop time: the next delayed job's due time, or DRAINED_TRUSTED_SECONDS)."""
+
+    generation: int
+    until: float
 
 
 class QueueService:
@@ -156,6 +177,9 @@ class QueueService:
         # Whether the last device claim left due device-bound jobs for want of a free slot:
         # only then does a finished job wake device claimers.
         self._devices_busy = False
+        # By kinds claimed: the queue was left empty and no wake-up came since, so the next
+        # claim (a worker's long-poll right after its last batch) waits before it looks.
+        self._drained: dict[frozenset[str], Drained] = {}
 
     # -- clients -----------------------------------------------------------------
 
@@ -227,26 +251,97 @@ class QueueService:
     async def events_after(self, job_id: uuid.UUID, after_id: int) -> list[JobEvent]:
         return await self._store.events_after(job_id, after_id)
 
+    def watch(self, job_id: uuid.UUID) -> Watch:
+        """Subscribes to the events of a job about to be written with this id (NewJob.id), so
+        following it needs no read of what came before. Hand it to follow(), or unwatch()."""
+        return Watch(job_id, self._hub.open(job_id))
+
+    def unwatch(self, watch: Watch) -> None:
+        self._hub.close(watch.job_id, watch.queue)
+
     async def follow(
-        self, job_id: str | uuid.UUID, *, last_event_id: int = 0, known: bool = False
+        self,
+        job_id: str | uuid.UUID,
+        *,
+        last_event_id: int = 0,
+        known: bool = False,
+        watch: Watch | None = None,
     ) -> AsyncIterator[JobEvent | None]:
         """The job's events after `last_event_id`, then live ones; ends after the terminal event
         (sent again when the resume is at or past it: `proto/event_ids.py` has the rule); the
-        terminal event carries the finished job when this replica finished it.
+        terminal event carries the finished job.
 
+        `watch`: a subscription taken before the job was written (see watch()); its events
+        then all come through it, and it is closed when the stream ends.
         Yields None when nothing happened for a while (a moment to send a keep-alive).
         Raises InvalidEventId, or JobNotFound for an unknown job unless `known` (the caller
         just read or created it), before yielding anything.
         """
+        if watch is not None:
+            events = self._follow(watch.job_id, watch.queue, [], last_event_id)
+        elif known:
+            check_event_id(last_event_id)
+            job_uuid = parse_job_id(job_id)
+            queue = self._hub.open(job_uuid)
+            events = self._follow(job_uuid, queue, None, last_event_id)
+        else:
+            _, events = await self.open_follow(job_id, last_event_id=last_event_id)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                yield event
+
+    async def open_follow(
+        self, job_id: str | uuid.UUID, *, last_event_id: int = 0
+    ) -> tuple[Job, AsyncIterator[JobEvent | None]]:
+        """The job as it is now and its events as follow() gives them, from one read.
+
+        Raises InvalidEventId or JobNotFound."""
         check_event_id(last_event_id)
-        job_uuid = parse_job_id(job_id) if known else (await self.get(job_id)).id
-        with self._hub.subscribe(job_uuid) as queue:
+        job_uuid = parse_job_id(job_id)
+        # Subscribed before the read, so no event falls between the two.
+        queue = self._hub.open(job_uuid)
+        try:
+            job, backlog = await self._store.get_with_events_after(job_uuid, last_event_id)
+        except BaseException:
+            self._hub.close(job_uuid, queue)
+            raise
+        if job is None:
+            self._hub.close(job_uuid, queue)
+            raise JobNotFound(job_id)
+        if not backlog and last_event_id > 0 and job.finished:
+            # A resume at or past the end: the terminal event again, so the stream ends.
+            _, events = await self._store.get_with_events_after(job_uuid, 0)
+            backlog = [e for e in events if e.terminal][-1:]
+        return job, self._follow(job_uuid, queue, backlog, last_event_id)
+
+    def _follow(
+        self,
+        job_uuid: uuid.UUID,
+        queue: asyncio.Queue[JobEvent | None],
+        backlog: list[JobEvent] | None,
+        last_event_id: int,
+    ) -> AsyncIterator[JobEvent | None]:
+        events = self._events_of(job_uuid, queue, backlog, last_event_id)
+        # A stream that is dropped before it starts (its client left) never runs its finally.
+        weakref.finalize(events, self._hub.close, job_uuid, queue)
+        return events
+
+    async def _events_of(
+        self,
+        job_uuid: uuid.UUID,
+        queue: asyncio.Queue[JobEvent | None],
+        backlog: list[JobEvent] | None,
+        last_event_id: int,
+    ) -> AsyncIterator[JobEvent | None]:
+        """follow()'s loop over `queue` (a subscription it closes at the end); `backlog`: the
+        events already read, None to read them first."""
+        try:
             last = last_event_id
-            backlog = await self._store.events_after(job_uuid, last)
-            if not backlog and last_event_id > 0 and (await self.get(job_uuid)).finished:
-                # A resume at or past the end: the terminal event again, so the stream ends.
-                events = await self._store.events_after(job_uuid, 0)
-                backlog = [e for e in events if e.terminal][-1:]
+            if backlog is None:
+                backlog = await self._store.events_after(job_uuid, last)
+                if not backlog and last > 0 and (await self.get(job_uuid)).finished:
+                    events = await self._store.events_after(job_uuid, 0)
+                    backlog = [e for e in events if e.terminal][-1:]
             while True:
                 for event in backlog:
                     if event.id <= last and not event.terminal:
@@ -266,6 +361,8 @@ class QueueService:
                     backlog = await self._store.events_after(job_uuid, last)
                 else:
                     backlog = [item]
+        finally:
+            self._hub.close(job_uuid, queue)
 
     # -- workers -----------------------------------------------------------------
 
@@ -287,8 +384,26 @@ class QueueService:
         kinds = frozenset(request.kinds)
         self._kind_labels.offer(kinds)
         device_kinds = sorted(kinds & self._hooks.device_kinds) if self._hooks else []
+        claimers = self._hub.claimers
+        drained = self._drained.get(kinds)
         while True:
-            with self._hub.claimers.waiting(kinds) as woken:
+            with claimers.waiting(kinds) as woken:
+                now = loop.time()
+                remaining = give_up_at - now
+                if (
+                    drained is not None
+                    and drained.generation == claimers.generation
+                    and now < drained.until
+                    and remaining > 0
+                    and not claimers.closed
+                ):
+                    # Nothing came since the queue was left empty: wait before looking.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(woken.wait(), min(remaining, drained.until - now))
+                    drained = None
+                    continue
+                drained = None
+                generation = claimers.generation
                 claimed = await self._store.claim(
                     worker_id=request.worker_id,
                     kinds=request.kinds,
@@ -317,8 +432,10 @@ class QueueService:
                         jobs = jobs + bound.jobs
                     if device_kinds:
                         self._devices_busy = bound is not None and bound.devices_busy
+                    if not bound_due and (due_in is None or due_in > 0):
+                        self._note_drained(kinds, generation, due_in)
                 remaining = give_up_at - loop.time()
-                if not jobs and remaining > 0 and not self._hub.claimers.closed:
+                if not jobs and remaining > 0 and not claimers.closed:
                     timeout = remaining if due_in is None else min(remaining, max(due_in, 0.05))
                     if bound_due:
                         # Due jobs left unclaimed: their devices are busy until one frees a slot.
@@ -330,8 +447,19 @@ class QueueService:
                 metrics.JOBS_CLAIMED.labels(self._kind_labels.label(job.kind)).inc()
             if len(jobs) == request.max_jobs:
                 # There may be more: pass the wake-up on to the next waiting claimer.
-                self._hub.claimers.wake(kinds, 1)
+                claimers.wake(kinds, 1)
             return jobs
+
+    def _note_drained(self, kinds: frozenset[str], generation: int, due_in: float | None) -> None:
+        """A claim of `kinds` that began at wake-up `generation` left nothing claimable; the
+        next queued job of these kinds (if any) is due in `due_in` seconds."""
+        trusted = (
+            DRAINED_TRUSTED_SECONDS if due_in is None else min(due_in, DRAINED_TRUSTED_SECONDS)
+        )
+        if len(self._drained) > 256:  # kinds sets of custom executors: keep it small
+            self._drained.clear()
+        until = asyncio.get_running_loop().time() + trusted
+        self._drained[kinds] = Drained(generation, until)
 
     def _slots_freed(self, count: int = 1) -> None:
         """`count` jobs left running: as many device slots may be free for claimers of

@@ -10,12 +10,14 @@ import contextlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from core.costs.pricing import LOCAL_PROVIDERS, usage_of
 from core.db.queries import load_queries
 from core.db.store import PoolStore
 from core.queue.models import Claimed, Completion, Job, JobEvent, NewJob, WorkerRegistration
@@ -36,7 +38,7 @@ class JobStore(PoolStore):
         `settle(inserted, existing by key)` runs in the same transaction: whatever it raises
         rolls the whole insert back, so a refused batch writes nothing.
         """
-        ids = [uuid.uuid4() for _ in jobs]
+        ids = [j.id or uuid.uuid4() for j in jobs]
         # Only an idempotency key can make `settle` refuse the batch; without one the single
         # statement is atomic by itself and BEGIN/COMMIT would only add round trips.
         atomic = any(j.idempotency_key for j in jobs)
@@ -159,8 +161,9 @@ class JobStore(PoolStore):
             )
 
     async def complete_many(self, completions: Sequence[Completion]) -> list[JobEvent]:
-        """Finishes the jobs whose lease is still held; returns their terminal events, each
-        with its finished job."""
+        """Finishes the jobs whose lease is still held, recording the cost of each that
+        finished done; returns their terminal events, each with its finished job."""
+        usages = [usage_of(c.metrics) for c in completions]
         async with self._conn() as conn:
             rows = await conn.fetch(
                 Q["job_complete_many"],
@@ -169,6 +172,11 @@ class JobStore(PoolStore):
                 [c.lease_token for c in completions],
                 [c.result for c in completions],
                 [c.metrics for c in completions],
+                [u.provider if u else None for u in usages],
+                [u.model if u else None for u in usages],
+                [u.tokens_in if u else None for u in usages],
+                [u.tokens_out if u else None for u in usages],
+                list(LOCAL_PROVIDERS),
             )
         return [JobEvent.of_job_row(r) for r in rows]
 
@@ -226,6 +234,28 @@ class JobStore(PoolStore):
         async with self._conn() as conn:
             rows = await conn.fetch(Q["job_event_list_after"], job_id, after_id)
         return [JobEvent.from_row(r) for r in rows]
+
+    async def get_with_events_after(
+        self, job_id: uuid.UUID, after_id: int
+    ) -> tuple[Job | None, list[JobEvent]]:
+        """The job and its events after `after_id`, as one snapshot (a terminal event among
+        them carries the job)."""
+        async with self._conn() as conn:
+            row = await conn.fetchrow(Q["job_get_with_events_after"], job_id, after_id)
+        if row is None:
+            return None, []
+        job = Job.from_row(row)
+        events = [
+            JobEvent(
+                id=e["id"],
+                job_id=job.id,
+                type=e["type"],
+                data=e["data"],
+                created_at=datetime.fromisoformat(e["created_at"]),
+            )
+            for e in row["events"]
+        ]
+        return job, [replace(e, job=job) if e.terminal else e for e in events]
 
     async def events_in_range(
         self, first_id: int, last_id: int, job_ids: Sequence[uuid.UUID]

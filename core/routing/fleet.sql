@@ -2,39 +2,50 @@
 -- (tables devices, models, device_models, device_limits, benchmarks, device_model_stats).
 
 -- name: fleet_snapshot
--- Everything routing reads, in one round trip: kinds of workers seen within $1 seconds, every
--- device with an Ollama and its device-bound jobs ($2 kinds) running now, the models devices
--- have, limits, and the measured (device, model) figures.
+-- What routing reads, in one round trip. Always: the fleet version (db/init), kinds of workers
+-- seen within $1 seconds, how many device-bound jobs ($2 kinds) run on each device, and the
+-- breakers that are not closed. Only when the version is not $3 (the caller's copy): every
+-- device with an Ollama, the models devices have, limits, and the measured (device, model)
+-- figures.
 SELECT
+    v.version,
     (SELECT coalesce(array_agg(DISTINCT k), '{}')
        FROM workers w, unnest(w.kinds) AS k
       WHERE w.last_seen_at > now() - make_interval(secs => $1)) AS kinds,
-    (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                'id', d.id, 'online', d.online, 'ollama_addr', d.ollama_addr,
-                'ollama_host', d.ollama_host, 'ips', d.ips, 'base_device_id', d.base_device_id,
-                'running', (SELECT count(*) FROM jobs j
-                             WHERE j.status = 'running' AND j.device_id = d.id
-                               AND j.kind = ANY($2::text[])))
-             ORDER BY d.id), '[]')
-       FROM devices d
-      WHERE d.ollama_addr IS NOT NULL) AS devices,
-    (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                'device_id', dm.device_id, 'model', dm.model, 'params_b', m.params_b,
-                'size_bytes', coalesce(dm.size_bytes, m.size_bytes))), '[]')
-       FROM device_models dm
-       LEFT JOIN models m ON m.name = dm.model
-      WHERE dm.available) AS models,
-    (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]') FROM device_limits l) AS limits,
-    (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                'device_id', s.device_id, 'model', s.model, 'samples', s.samples,
-                'tps', s.tps, 'latency_ms', s.latency_ms)), '[]')
-       FROM device_model_stats s) AS stats,
+    (SELECT coalesce(jsonb_object_agg(r.device_id, r.n), '{}')
+       FROM (SELECT j.device_id, count(*) AS n
+               FROM jobs j
+              WHERE j.status = 'running' AND j.device_id IS NOT NULL
+                AND j.kind = ANY($2::text[])
+              GROUP BY j.device_id) r) AS running,
     -- Breakers that are not closed (db/init/008_compat.sql), with whether they still cool down.
     (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'target', b.target, 'failures', b.failures, 'cooling', b.open_until > now(),
                 'last_error', b.last_error)), '[]')
        FROM breakers b
-      WHERE b.open_until IS NOT NULL) AS breakers;
+      WHERE b.open_until IS NOT NULL) AS breakers,
+    CASE WHEN v.version IS DISTINCT FROM $3 THEN
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'id', d.id, 'online', d.online, 'ollama_addr', d.ollama_addr,
+                'ollama_host', d.ollama_host, 'ips', d.ips, 'base_device_id', d.base_device_id)
+             ORDER BY d.id), '[]')
+       FROM devices d
+      WHERE d.ollama_addr IS NOT NULL) END AS devices,
+    CASE WHEN v.version IS DISTINCT FROM $3 THEN
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'device_id', dm.device_id, 'model', dm.model, 'params_b', m.params_b,
+                'size_bytes', coalesce(dm.size_bytes, m.size_bytes))), '[]')
+       FROM device_models dm
+       LEFT JOIN models m ON m.name = dm.model
+      WHERE dm.available) END AS models,
+    CASE WHEN v.version IS DISTINCT FROM $3 THEN
+    (SELECT coalesce(jsonb_agg(to_jsonb(l)), '[]') FROM device_limits l) END AS limits,
+    CASE WHEN v.version IS DISTINCT FROM $3 THEN
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'device_id', s.device_id, 'model', s.model, 'samples', s.samples,
+                'tps', s.tps, 'latency_ms', s.latency_ms)), '[]')
+       FROM device_model_stats s) END AS stats
+  FROM fleet_version v;
 
 -- name: device_limits_delete_missing
 -- Removes limits that came from source $1 and are no longer in it (device ids $2).

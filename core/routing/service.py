@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,6 @@ from core.routing.schemas import BenchmarkRun, LlmRequest
 from core.routing.store import BenchmarkRecord, RoutingStore, overhead_ms
 
 log = logging.getLogger(__name__)
-
-FinishedHook = Callable[[Sequence[Completion], dict], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -77,11 +75,9 @@ class DeviceQueueHooks(FleetReader):
         config: RoutingConfig,
         *,
         failover: Failover | None = None,
-        on_finished: Sequence[FinishedHook] = (),
     ) -> None:
         super().__init__(store, config)
         self.failover = failover
-        self.on_finished = list(on_finished)
 
     async def failed(self, job: Job, *, error: str, counts: bool, status: str) -> str | None:
         if self.failover is None:
@@ -107,14 +103,9 @@ class DeviceQueueHooks(FleetReader):
 
     async def completed(self, completions: Sequence[Completion], statuses: dict) -> None:
         """Folds finished Ollama jobs' figures into the per-(device, model) estimate; closes
-        the breakers of what succeeded; tells the other listeners (costs)."""
+        the breakers of what succeeded (costs are recorded by the completion itself)."""
         if self.failover is not None:
             await self.failover.completed(completions, statuses)
-        for hook in self.on_finished:
-            try:
-                await hook(completions, statuses)
-            except Exception:
-                log.exception("a finished-jobs listener failed")
         measurements = []
         for c in completions:
             m = c.metrics if isinstance(c.metrics, dict) else {}
@@ -161,9 +152,12 @@ class RoutingService(FleetReader):
         self,
         make: Callable[[Fleet], LlmRequest],
         shape: Callable[[Decision], dict[str, Any]] | None = None,
+        *,
+        job_id: uuid.UUID | None = None,
     ) -> RouteResult:
         """As request(), for callers that build the request from the fleet (which models
-        exist) and shape the payload once the provider is chosen (the compatible APIs)."""
+        exist) and shape the payload once the provider is chosen (the compatible APIs).
+        `job_id`: the new job's id, for a caller that watches it already."""
         fleet = await self.fleet()
         req = make(fleet)
         decision = route(req, fleet)
@@ -197,6 +191,7 @@ class RoutingService(FleetReader):
             device_id=decision.device_id if pinned else None,
             device_candidates=tuple(decision.candidates) if decision.candidates else None,
             fallback=fallback,
+            id=job_id,
         )
         # One statement writes the job and its fallback: no moment without the fallback.
         submitted = (await self._queue.enqueue([job]))[0].job

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 from core.db.queries import load_queries
 from core.db.store import PoolStore
@@ -69,38 +72,84 @@ def overhead_ms(
     return latency_ms
 
 
-class RoutingStore(PoolStore):
-    async def load_fleet(
-        self, *, live_seconds: float, defaults: DefaultModels, strict_limits: bool
-    ) -> Fleet:
-        async with self._conn() as conn:
-            snap = await conn.fetchrow(Q["fleet_snapshot"], float(live_seconds), _DEVICE_KINDS)
+# How long a copy of the fleet's devices, models, limits and estimates serves routing while
+# the fleet version stays put: estimates change with finished jobs without moving it.
+FLEET_COPY_MAX_AGE = 2.0
+
+
+@dataclass(frozen=True)
+class _FleetCopy:
+    """The part of a fleet snapshot that changes only with the fleet version (or slowly)."""
+
+    version: int
+    read_at: float
+    devices: tuple[Device, ...]
+    limits: LimitsTable
+    stats: Mapping[tuple[str, str], Stats]
+
+    @classmethod
+    def of_row(cls, snap: Mapping[str, Any], *, read_at: float) -> _FleetCopy:
         models: dict[str, dict[str, ModelFacts]] = {}
         for m in snap["models"]:
             models.setdefault(m["device_id"], {})[m["model"]] = ModelFacts(
                 name=m["model"], params_b=m["params_b"], size_bytes=m["size_bytes"]
             )
-        devices = tuple(
-            Device(
-                id=d["id"],
-                online=d["online"],
-                ollama_addr=d["ollama_addr"],
-                ollama_host=d["ollama_host"],
-                models=models.get(d["id"], {}),
-                running=d["running"],
-                ips=tuple(d["ips"] or ()),
-                base_device_id=d.get("base_device_id"),
-            )
-            for d in snap["devices"]
-        )
-        return Fleet(
-            live_kinds=frozenset(snap["kinds"]),
-            devices=devices,
+        return cls(
+            version=snap["version"],
+            read_at=read_at,
+            devices=tuple(
+                Device(
+                    id=d["id"],
+                    online=d["online"],
+                    ollama_addr=d["ollama_addr"],
+                    ollama_host=d["ollama_host"],
+                    models=models.get(d["id"], {}),
+                    ips=tuple(d["ips"] or ()),
+                    base_device_id=d.get("base_device_id"),
+                )
+                for d in snap["devices"]
+            ),
             limits=_limits_from_rows(snap["limits"]),
             stats={
                 (s["device_id"], s["model"]): Stats(s["tps"], s["latency_ms"], s["samples"])
                 for s in snap["stats"]
             },
+        )
+
+
+class RoutingStore(PoolStore):
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        super().__init__(pool)
+        self._fleet_copy: _FleetCopy | None = None
+
+    async def load_fleet(
+        self, *, live_seconds: float, defaults: DefaultModels, strict_limits: bool
+    ) -> Fleet:
+        """The fleet now. Devices, models, limits and estimates come from this store's copy
+        while the fleet version has not moved and the copy is younger than
+        FLEET_COPY_MAX_AGE; workers, running jobs and breakers are read every time."""
+        copy = self._fleet_copy
+        loop = asyncio.get_running_loop()
+        if copy is not None and loop.time() - copy.read_at > FLEET_COPY_MAX_AGE:
+            copy = None
+        async with self._conn() as conn:
+            snap = await conn.fetchrow(
+                Q["fleet_snapshot"],
+                float(live_seconds),
+                _DEVICE_KINDS,
+                copy.version if copy is not None else None,
+            )
+        if copy is None or snap["version"] != copy.version:
+            copy = _FleetCopy.of_row(snap, read_at=loop.time())
+            self._fleet_copy = copy
+        running = snap["running"]
+        return Fleet(
+            live_kinds=frozenset(snap["kinds"]),
+            devices=tuple(
+                replace(d, running=running[d.id]) if d.id in running else d for d in copy.devices
+            ),
+            limits=copy.limits,
+            stats=copy.stats,
             defaults=defaults,
             strict_limits=strict_limits,
             breakers={
