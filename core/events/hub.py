@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "llm_mcp_job_events"
 RESYNC = None  # what a subscriber receives when it must re-read its events from the database
 LOCAL_EVENTS_KEPT = 4096
+# How long a NOTIFY's dispatch waits for this replica's statements under way to hand over the
+# events they wrote, before it reads them from the database.
+LOCAL_WRITE_WAIT_SECONDS = 0.05
 
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
@@ -85,7 +88,11 @@ class EventHub:
         self._ping_interval = ping_interval
         self.claimers = ClaimWaiters()
         self._subscribers: dict[uuid.UUID, set[asyncio.Queue[JobEvent | None]]] = defaultdict(set)
-        self._pending: list[tuple[int, int]] = []
+        # NOTIFYed event id ranges not dispatched yet, each with the writes of this replica
+        # that were under way when it came (one of them may hold its events).
+        self._pending: list[tuple[int, int, tuple[asyncio.Future[None], ...]]] = []
+        self._writes: set[asyncio.Future[None]] = set()
+        self._side_tasks: set[asyncio.Task[None]] = set()
         # Events this replica wrote and already holds (see deliver), by id.
         self._local: dict[int, JobEvent] = {}
         # Ids of queued events whose claimers this replica woke itself (see woke_locally).
@@ -147,6 +154,18 @@ class EventHub:
             for event_id in list(itertools.islice(self._local, len(self._local) // 2)):
                 del self._local[event_id]
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around a statement of this replica that writes events and hands them to deliver():
+        a NOTIFY that arrives before its result waits for it instead of reading the rows."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._writes.add(done)
+        try:
+            yield
+        finally:
+            self._writes.discard(done)
+            done.set_result(None)
+
     def woke_locally(self, events: list[JobEvent]) -> None:
         """This replica woke its claimers for these new jobs itself, without waiting for
         their NOTIFY; when it comes, it wakes no claimer here a second time."""
@@ -168,19 +187,39 @@ class EventHub:
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         ids, _, kinds = payload.partition(";")
         first, _, last = ids.partition(",")
-        if kinds and kinds != "*" and self._already_woken(int(first), int(last)):
-            kinds = ""  # this replica wrote these jobs and woke its claimers at once
+        if kinds and kinds != "*" and self._writes:
+            # A statement of ours under way may have written these jobs and be about to wake
+            # its claimers itself: decide once it has.
+            writes = tuple(self._writes)
+            task = asyncio.get_running_loop().create_task(
+                self._wake_after(writes, int(first), int(last), kinds)
+            )
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_tasks.discard)
+        else:
+            self._wake_claimers(int(first), int(last), kinds)
+        if self._subscribers:
+            self._pending.append((int(first), int(last), tuple(self._writes)))
+            self._pending_signal.set()
+        for listener in self.activity_listeners:
+            listener()
+
+    def _wake_claimers(self, first: int, last: int, kinds: str) -> None:
+        """Wakes the claimers a NOTIFY asks for (`kinds`: "kind:count,..." or "*")."""
+        if kinds and kinds != "*" and self._already_woken(first, last):
+            return  # this replica wrote these jobs and woke its claimers at once
         if kinds == "*":
             self.claimers.wake(None)
         elif kinds:
             for item in kinds.split(","):
                 kind, _, count = item.rpartition(":")
                 self.claimers.wake(frozenset({kind}), int(count))
-        if self._subscribers:
-            self._pending.append((int(first), int(last)))
-            self._pending_signal.set()
-        for listener in self.activity_listeners:
-            listener()
+
+    async def _wake_after(
+        self, writes: tuple[asyncio.Future[None], ...], first: int, last: int, kinds: str
+    ) -> None:
+        await asyncio.wait(writes, timeout=LOCAL_WRITE_WAIT_SECONDS)
+        self._wake_claimers(first, last, kinds)
 
     def _resync_all(self) -> None:
         self.claimers.wake(None)
@@ -224,10 +263,13 @@ class EventHub:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    def _take_local(self, first: int, last: int) -> list[JobEvent] | None:
-        """The events of one NOTIFY when this replica holds all of them, else None."""
+    def _take_local(self, first: int, last: int, *, peek: bool = False) -> list[JobEvent] | None:
+        """The events of one NOTIFY when this replica holds all of them, else None; `peek`
+        leaves them held."""
         if last - first > 64 or any(i not in self._local for i in range(first, last + 1)):
             return None
+        if peek:
+            return [self._local[i] for i in range(first, last + 1)]
         return [self._local.pop(i) for i in range(first, last + 1)]
 
     async def _dispatch_forever(self) -> None:
@@ -243,7 +285,12 @@ class EventHub:
                 continue
             events: list[JobEvent] = []
             unknown: list[tuple[int, int]] = []
-            for first, last in ranges:
+            writes = {w for *_, ws in ranges for w in ws if not w.done()}
+            if writes and any(self._take_local(f, la, peek=True) is None for f, la, _ in ranges):
+                # A statement of ours may be about to hand these events over: wait for it
+                # (briefly: the NOTIFY may be another replica's) rather than read them.
+                await asyncio.wait(writes, timeout=LOCAL_WRITE_WAIT_SECONDS)
+            for first, last, _ in ranges:
                 held = self._take_local(first, last)
                 if held is None:
                     unknown.append((first, last))

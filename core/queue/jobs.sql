@@ -57,6 +57,11 @@ SELECT *
 -- name: job_claim
 -- Claims up to $2 claimable jobs of kinds $1 for worker $4, leased for $3 seconds. Jobs of the
 -- device-bound kinds $5 only while bound to no device: binding takes the device claim's lock.
+-- When the batch is not full (and it found nothing, or $6), the same statement probes what
+-- is left: seconds until the next queued job of kinds $1 becomes claimable (NULL when none is
+-- queued), and whether jobs of kinds $5 that wait for a device are claimable now (only the
+-- device claim, under its lock, takes those). One row per claimed job, each with the probe;
+-- a claim that took nothing returns one row of the probe alone (its job columns NULL).
 WITH picked AS (
     SELECT id
       FROM jobs
@@ -89,24 +94,31 @@ WITH picked AS (
            jsonb_build_object('status', 'running', 'attempt', attempts, 'worker_id', worker_id)
       FROM claimed
     RETURNING id, job_id, type, data, created_at
+), probe AS (
+    -- Sees the queue as it was before this claim, so the jobs it took are left out.
+    SELECT true AS probed,
+           extract(epoch FROM min(q.run_after) - now())::float8 AS probe_wait_seconds,
+           coalesce(bool_or(q.kind = ANY($5::text[]) AND q.run_after <= now()
+                            AND (q.device_id IS NOT NULL OR q.device_candidates IS NOT NULL)),
+                    false) AS probe_bound_due
+      FROM jobs q
+     WHERE q.status = 'queued'
+       AND q.kind = ANY($1::text[])
+       AND (q.deadline_at IS NULL OR q.deadline_at > now())
+       AND q.id NOT IN (SELECT id FROM picked)
+       -- Checked before the scan (no scan for a full batch), and again for the one row.
+       AND (SELECT count(*) FROM picked) < $2
+       AND ($6::boolean OR NOT EXISTS (SELECT FROM picked))
+    HAVING (SELECT count(*) FROM picked) < $2
+       AND ($6::boolean OR NOT EXISTS (SELECT FROM picked))
 )
 SELECT c.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
-       e.created_at AS event_created_at
-  FROM claimed c JOIN events e ON e.job_id = c.id
+       e.created_at AS event_created_at, coalesce(p.probed, false) AS probed,
+       p.probe_wait_seconds, coalesce(p.probe_bound_due, false) AS probe_bound_due
+  FROM (SELECT 1) one
+  LEFT JOIN probe p ON true
+  LEFT JOIN (claimed c JOIN events e ON e.job_id = c.id) ON true
  ORDER BY c.priority DESC, c.queued_at;
-
--- name: job_claim_probe
--- After a claim that found nothing: seconds until the next queued job of kinds $1 becomes
--- claimable (NULL when none is queued), and whether jobs of the device-bound kinds $2 that wait
--- for a device are claimable now (only the device claim, under its lock, takes those).
-SELECT extract(epoch FROM min(run_after) - now())::float8 AS wait_seconds,
-       coalesce(bool_or(kind = ANY($2::text[]) AND run_after <= now()
-                        AND (device_id IS NOT NULL OR device_candidates IS NOT NULL)), false)
-           AS bound_due
-  FROM jobs
- WHERE status = 'queued'
-   AND kind = ANY($1::text[])
-   AND (deadline_at IS NULL OR deadline_at > now());
 
 -- name: job_heartbeat
 -- Extends the lease of a job running under ($2 worker, $3 lease token); ends it when canceled.

@@ -142,6 +142,11 @@ class Claimed:
     jobs: list[Job]
     events: list[JobEvent]
     devices_busy: bool = False
+    # From the ordinary claim: whether it looked at the queue it left (see job_claim), then
+    # seconds until the next job is due (None: none queued) and whether device-bound jobs are.
+    probed: bool = False
+    due_in: float | None = None
+    bound_due: bool = False
 
     @classmethod
     def of_rows(cls, rows: list[asyncpg.Record], *, devices_busy: bool = False) -> Claimed:
@@ -149,6 +154,19 @@ class Claimed:
             [Job.from_row(r) for r in rows],
             [JobEvent.of_job_row(r) for r in rows],
             devices_busy,
+        )
+
+    @classmethod
+    def of_probed_rows(cls, rows: list[asyncpg.Record]) -> Claimed:
+        """From job_claim's rows: one per job, each with the probe (or the probe alone)."""
+        taken = [r for r in rows if r["id"] is not None]
+        first = rows[0] if rows else None
+        return cls(
+            [Job.from_row(r) for r in taken],
+            [JobEvent.of_job_row(r) for r in taken],
+            probed=bool(first and first["probed"]),
+            due_in=first["probe_wait_seconds"] if first else None,
+            bound_due=bool(first and first["probe_bound_due"]),
         )
 
 

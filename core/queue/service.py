@@ -200,14 +200,15 @@ class QueueService:
         def settle(inserted: list[Job], existing: dict[str, Job]) -> None:
             results.extend(_submit_results(new, inserted, existing))
 
-        inserted, events = await self._store.insert_jobs(new, settle=settle)
-        self._hub.deliver(events)
-        # This replica's claimers now, other replicas' through the NOTIFY, which then wakes
-        # no claimer here a second time.
-        self._hub.woke_locally(events)
-        for kind, count in Counter(j.kind for j in inserted).items():
-            self._hub.claimers.wake(frozenset({kind}), count)
-            metrics.JOBS_SUBMITTED.labels(self._kind_labels.label(kind)).inc(count)
+        with self._hub.writing():
+            inserted, events = await self._store.insert_jobs(new, settle=settle)
+            self._hub.deliver(events)
+            # This replica's claimers now, other replicas' through the NOTIFY, which then wakes
+            # no claimer here a second time.
+            self._hub.woke_locally(events)
+            for kind, count in Counter(j.kind for j in inserted).items():
+                self._hub.claimers.wake(frozenset({kind}), count)
+                metrics.JOBS_SUBMITTED.labels(self._kind_labels.label(kind)).inc(count)
         return results
 
     async def get(self, job_id: str | uuid.UUID) -> Job:
@@ -404,31 +405,32 @@ class QueueService:
                     continue
                 drained = None
                 generation = claimers.generation
-                claimed = await self._store.claim(
-                    worker_id=request.worker_id,
-                    kinds=request.kinds,
-                    lease_seconds=request.lease_seconds,
-                    max_jobs=request.max_jobs,
-                    device_kinds=device_kinds,
-                )
-                self._hub.deliver(claimed.events)
+                with self._hub.writing():
+                    claimed = await self._store.claim(
+                        worker_id=request.worker_id,
+                        kinds=request.kinds,
+                        lease_seconds=request.lease_seconds,
+                        max_jobs=request.max_jobs,
+                        device_kinds=device_kinds,
+                        # Device-bound jobs may wait even when it found others: their claim
+                        # (a locked transaction) runs only when the probe says so.
+                        probe_when_found=bool(device_kinds),
+                    )
+                    self._hub.deliver(claimed.events)
                 jobs = claimed.jobs
-                due_in, bound_due = None, False
-                room = request.max_jobs - len(jobs)
-                # The probe (one cheap read) says whether device-bound jobs wait, so the device
-                # claim's locked transaction runs only then; a claim that found jobs and asks
-                # for no device kinds needs neither.
-                if room > 0 and (device_kinds or not jobs):
-                    due_in, bound_due = await self._store.claim_probe(request.kinds, device_kinds)
+                due_in, bound_due = claimed.due_in, claimed.bound_due
+                if claimed.probed:
+                    room = request.max_jobs - len(jobs)
                     bound: Claimed | None = None
                     if bound_due and self._hooks is not None:
-                        bound = await self._hooks.claim_device_jobs(
-                            worker_id=request.worker_id,
-                            kinds=device_kinds,
-                            lease_seconds=request.lease_seconds,
-                            max_jobs=room,
-                        )
-                        self._hub.deliver(bound.events)
+                        with self._hub.writing():
+                            bound = await self._hooks.claim_device_jobs(
+                                worker_id=request.worker_id,
+                                kinds=device_kinds,
+                                lease_seconds=request.lease_seconds,
+                                max_jobs=room,
+                            )
+                            self._hub.deliver(bound.events)
                         jobs = jobs + bound.jobs
                     if device_kinds:
                         self._devices_busy = bound is not None and bound.devices_busy
@@ -508,9 +510,10 @@ class QueueService:
         for i, c in enumerate(all_items):
             firsts.setdefault(c.job_id, i)
         completions = [all_items[i] for i in firsts.values()]
-        finished = await self._store.complete_many(completions)
-        # This replica's followers of these jobs get the finished job with its event.
-        self._hub.deliver(finished)
+        with self._hub.writing():
+            finished = await self._store.complete_many(completions)
+            # This replica's followers of these jobs get the finished job with its event.
+            self._hub.deliver(finished)
         statuses = {e.job_id: e.type for e in finished}
         for status in statuses.values():
             metrics.JOBS_FINISHED.labels(status).inc()
@@ -572,15 +575,17 @@ class QueueService:
 
     async def add_progress(self, request: ProgressRequest) -> int:
         job_id = parse_job_id(request.job_id)
-        event = await self._store.add_progress(
-            job_id=job_id,
-            worker_id=request.worker_id,
-            lease_token=parse_lease_token(request.lease_token),
-            data=request.data,
-        )
+        with self._hub.writing():
+            event = await self._store.add_progress(
+                job_id=job_id,
+                worker_id=request.worker_id,
+                lease_token=parse_lease_token(request.lease_token),
+                data=request.data,
+            )
+            if event is not None:
+                self._hub.deliver([event])
         if event is None:
             raise await self._lease_error(job_id, request.worker_id)
-        self._hub.deliver([event])
         return event.id
 
     async def _lease_error(

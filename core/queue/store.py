@@ -124,8 +124,11 @@ class JobStore(PoolStore):
         lease_seconds: float,
         max_jobs: int,
         device_kinds: Sequence[str] = (),
+        probe_when_found: bool = False,
     ) -> Claimed:
-        """Claims jobs of `kinds`; of `device_kinds` only those bound to no device."""
+        """Claims jobs of `kinds`; of `device_kinds` only those bound to no device. When the
+        batch is not full, and it took nothing or `probe_when_found`, the answer also says
+        what is left (Claimed.probed, due_in, bound_due)."""
         async with self._conn() as conn:
             rows = await conn.fetch(
                 Q["job_claim"],
@@ -134,17 +137,9 @@ class JobStore(PoolStore):
                 float(lease_seconds),
                 worker_id,
                 list(device_kinds),
+                probe_when_found,
             )
-        return Claimed.of_rows(rows)
-
-    async def claim_probe(
-        self, kinds: Sequence[str], device_kinds: Sequence[str]
-    ) -> tuple[float | None, bool]:
-        """(seconds until the next queued job of `kinds` may be claimed, None when none;
-        whether device-bound jobs of `device_kinds` are due)."""
-        async with self._conn() as conn:
-            row = await conn.fetchrow(Q["job_claim_probe"], list(kinds), list(device_kinds))
-        return row["wait_seconds"], row["bound_due"]
+        return Claimed.of_probed_rows(rows)
 
     async def heartbeat(
         self,
