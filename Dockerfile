@@ -9,6 +9,7 @@ COPY worker worker
 COPY mcp_bridge mcp_bridge
 COPY telemetry telemetry
 COPY proto proto
+COPY serving serving
 COPY db db
 COPY llm_mcp llm_mcp
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
@@ -20,7 +21,7 @@ WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links=/wheels llm-mcp \
  && rm -rf /wheels \
- && python -c "import core, worker, mcp_bridge, telemetry, llm_mcp, db.init" \
+ && python -c "import core, worker, mcp_bridge, telemetry, serving, llm_mcp, db.init" \
  && pip uninstall -y pip setuptools wheel
 # Telemetry keeps its message id here (a volume in compose).
 RUN mkdir -p /app/state && chown llm /app/state

@@ -15,10 +15,10 @@ from functools import partial
 
 import asyncpg
 import grpc
-import uvicorn
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from core.auth import client_token, worker_token
 from core.compat.jobs import CompatJobs
 from core.compat.models import with_openai_models
 from core.compat.ollama_devices import OllamaDevices
@@ -43,7 +43,6 @@ from core.grpc.auth import BearerTokenInterceptor
 from core.grpc.decoding import DecodeErrorInterceptor
 from core.grpc.servicer import CoreServicer
 from core.http.app import create_app
-from core.http.auth import client_token, worker_token
 from core.maintenance.lease_sweeper import LeaseSweeper, SweeperConfig
 from core.maintenance.retention import RetentionCleaner, RetentionConfig
 from core.queue.service import QueueConfig, QueueService
@@ -57,8 +56,9 @@ from core.routing.limits_loader import LimitsApplier, LimitsConfig
 from core.routing.service import DeviceQueueHooks, RoutingConfig, RoutingService
 from core.routing.store import RoutingStore
 from core.settings import CoreSettings
-from llm_mcp.listen import bind_listener
 from proto import llm_pb2, llm_pb2_grpc
+from serving.http_server import HttpServer, start_http_server
+from serving.listen import bind_listener
 
 log = logging.getLogger(__name__)
 
@@ -222,12 +222,9 @@ async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
     return server, port
 
 
-async def _stop_http(server: uvicorn.Server | None, task: asyncio.Task[None] | None) -> None:
-    if server is None or task is None:
-        return
-    server.should_exit = True  # stops listening; in-flight requests get the graceful timeout
-    with contextlib.suppress(Exception):
-        await task
+async def _stop_http(http: HttpServer | None) -> None:
+    if http is not None:
+        await http.stop()
 
 
 async def _stop_grpc(server: grpc.aio.Server | None, grace: float) -> None:
@@ -243,8 +240,7 @@ async def running_core(
     pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
     tasks: list[asyncio.Task[None]] = []
     grpc_server: grpc.aio.Server | None = None
-    http_server: uvicorn.Server | None = None
-    http_task: asyncio.Task[None] | None = None
+    http: HttpServer | None = None
     runtime = CoreRuntime(settings, pool)
     try:
         async with pool.acquire() as conn:
@@ -256,22 +252,13 @@ async def running_core(
         await runtime.hub.start()
         sock = bind_listener(settings.http_host, settings.http_port, what="HTTP")
         grpc_server, grpc_port = await _start_grpc(runtime)
-        config = uvicorn.Config(
+        http = await start_http_server(
             create_app(runtime),
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+            sock,
+            name="core-http",
+            graceful_seconds=settings.shutdown_grace_seconds,
             lifespan="off",
         )
-        http_server = uvicorn.Server(config)
-        http_server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        http_task = asyncio.create_task(http_server.serve(sockets=[sock]), name="core-http")
-        while not http_server.started:
-            if http_task.done():
-                await http_task
-                raise RuntimeError("HTTP server stopped during start-up")
-            await asyncio.sleep(0.01)
-        http_port = sock.getsockname()[1]
         if maintenance:
             tasks.append(asyncio.create_task(runtime.sweeper.run(), name="lease-sweeper"))
             tasks.append(asyncio.create_task(runtime.retention.run(), name="retention"))
@@ -281,7 +268,7 @@ async def running_core(
                 tasks.append(asyncio.create_task(runtime.limits.run(), name="device-limits"))
         host = settings.http_host if settings.http_host not in ("0.0.0.0", "::") else "127.0.0.1"
         ghost = settings.grpc_host if settings.grpc_host not in ("0.0.0.0", "::") else "127.0.0.1"
-        yield RunningCore(runtime, f"http://{host}:{http_port}", f"{ghost}:{grpc_port}")
+        yield RunningCore(runtime, f"http://{host}:{http.port}", f"{ghost}:{grpc_port}")
     finally:
         for task in tasks:
             task.cancel()
@@ -290,7 +277,7 @@ async def running_core(
         runtime.drain.begin()
         runtime.hub.claimers.close()
         await asyncio.gather(
-            _stop_http(http_server, http_task),
+            _stop_http(http),
             _stop_grpc(grpc_server, settings.shutdown_grace_seconds),
         )
         await runtime.live_feed.stop()

@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.fleet.targets import configured_target, parse_ports
-from llm_mcp.listen import is_loopback
+from serving.listen import is_loopback
 
 log = logging.getLogger(__name__)
 

@@ -23,15 +23,7 @@ from llm_mcp.instance_lock import DataDirBusy, Holder, InstanceLock
 from llm_mcp.pgcluster import LocalPostgres
 from llm_mcp.provider_probe import provider_lines, workers_ollama_url
 from llm_mcp.up_database import as_root_line, busy_message, embedded_postgres
-
-
-def default_data_dir() -> Path:
-    if env := os.environ.get("LLM_MCP_HOME"):
-        return Path(env)
-    if os.geteuid() == 0:
-        return Path("/var/lib/llm-mcp")
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "llm-mcp"
+from serving.data_dir import default_data_dir
 
 
 def _die_with_parent() -> None:

@@ -9,20 +9,21 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import uvicorn
 from fastapi import FastAPI
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 
-from llm_mcp.body_limit import BodySizeLimit
-from llm_mcp.cross_site import CrossSiteGuard
-from llm_mcp.listen import bind_listener
 from mcp_bridge import http_api
 from mcp_bridge.errors import install_error_handlers
 from mcp_bridge.guard import BridgeGuard
 from mcp_bridge.settings import BridgeSettings
 from mcp_bridge.tools import build_mcp_server
 from proto.client import CoreClient
+from proto.errors import ForeignOrigin, UnsupportedMediaType
+from serving.body_limit import BodySizeLimit
+from serving.cross_site import CrossSiteGuard
+from serving.http_server import start_http_server
+from serving.listen import bind_listener
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,12 @@ def create_app(settings: BridgeSettings, core: CoreClient) -> FastAPI:
     # The same bound the SDK puts on /mcp; core then applies its own payload limit.
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     # JSON bodies only; Origin is BridgeGuard's (MCP_ALLOWED_ORIGINS).
-    app.add_middleware(CrossSiteGuard, allowed_origins=None)
+    app.add_middleware(
+        CrossSiteGuard,
+        allowed_origins=None,
+        foreign_origin=ForeignOrigin,
+        unsupported_media_type=UnsupportedMediaType,
+    )
     app.add_middleware(
         BridgeGuard,
         token=settings.bridge_token,
@@ -82,30 +88,16 @@ async def running_bridge(settings: BridgeSettings) -> AsyncIterator[RunningBridg
         settings.core_grpc_addr, token=settings.core_token, timeout=settings.mcp_core_timeout
     ) as core:
         app = create_app(settings, core)
-        config = uvicorn.Config(
-            app,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=3,
-            lifespan="on",
+        http = await start_http_server(
+            app, sock, name="mcp-bridge-http", graceful_seconds=3, lifespan="on"
         )
-        server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        task = asyncio.create_task(server.serve(sockets=[sock]), name="mcp-bridge-http")
         try:
-            while not server.started:
-                if task.done():
-                    await task
-                    raise RuntimeError("the MCP bridge's HTTP server stopped during start-up")
-                await asyncio.sleep(0.01)
-            port = sock.getsockname()[1]
+            port = http.port
             host = settings.mcp_host if settings.mcp_host not in ("0.0.0.0", "::") else "127.0.0.1"
             url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
             yield RunningBridge(url=url, mcp_url=f"{url}/mcp", app=app)
         finally:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await task
+            await http.stop()
 
 
 async def serve(settings: BridgeSettings, stop: asyncio.Event) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from llm_mcp.http_errors import error_response
-from llm_mcp.http_errors import install_error_handlers as install_common_handlers
 from proto.errors import CoreError, CoreUnavailable, NotImplementedByCore, Unauthorized
+from proto.http_errors import error_response
+from proto.http_errors import install_error_handlers as install_common_handlers
 
 
 def describe_core_error(exc: CoreError, core_addr: str) -> tuple[int, str, str]:

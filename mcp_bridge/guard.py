@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from llm_mcp.cross_site import origin_allowed
+from serving.cross_site import origin_allowed
 
 log = logging.getLogger(__name__)
 

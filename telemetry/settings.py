@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from serving.data_dir import default_data_dir
+
 DEFAULT_GATEWAY_URL = "http://tgapi:8000"
 # Older deployments named the gateway service telegram-api; tried once when the URL is implicit.
 COMPAT_GATEWAY_URL = "http://telegram-api:8000"
@@ -14,8 +16,6 @@ DEFAULT_BOT_API_URL = "https://api.telegram.org/bot"
 
 
 def _default_state_file() -> Path:
-    from llm_mcp.up import default_data_dir
-
     return default_data_dir() / "telemetry-state.json"
 
 

@@ -13,7 +13,7 @@ from telemetry.settings import TelemetrySettings
 from worker.settings import WorkerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "worker", "mcp_bridge", "telemetry", "llm_mcp", "proto", "db")
+PACKAGES = ("core", "worker", "mcp_bridge", "telemetry", "llm_mcp", "proto", "serving", "db")
 SETTINGS: tuple[type[BaseSettings], ...] = (
     CoreSettings,
     WorkerSettings,

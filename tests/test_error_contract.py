@@ -16,12 +16,12 @@ from mcp import Client
 from core.compat.openai_views import error_for
 from core.grpc.servicer import CoreServicer, _translated
 from core.runtime import RunningCore
-from llm_mcp.http_errors import install_error_handlers
 from mcp_bridge.tools import build_mcp_server
 from proto import errors
 from proto import llm_pb2 as pb
 from proto import llm_pb2_grpc as pb_grpc
 from proto.client import CoreClient
+from proto.http_errors import install_error_handlers
 from tests.bridge_support import start_bridge
 
 CLASSES = errors.error_classes()

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from core.auth import client_token, worker_token
 from core.fleet.tailscale import read_status
-from core.http.auth import client_token, worker_token
 from core.settings import CoreSettings
 from llm_mcp.pgcluster import find_bin_dir
-from llm_mcp.up import default_data_dir
 from mcp_bridge.settings import LOOPBACK_HOSTS, LOOPBACK_ORIGINS, BridgeSettings
+from serving.data_dir import default_data_dir
 from telemetry.settings import DEFAULT_GATEWAY_URL, TelemetrySettings
 from tests.fakes.tailnet import FAKE_TAILSCALE, node, status
 from worker.handlers.registry import default_handlers, select_handlers

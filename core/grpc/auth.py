@@ -1,4 +1,4 @@
-"""Bearer-token check for gRPC, with the same rules as HTTP (see core/http/auth.py)."""
+"""Bearer-token check for gRPC, with the same rules as HTTP (see core/auth.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import grpc
 
+from core.auth import token_matches
 from core.errors import Unauthorized
-from core.http.auth import token_matches
 from proto.errors import grpc_trailers
 
 WORKER_METHODS = frozenset(

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from core.compat import anthropic_errors
 from core.compat.openai_views import error_for
-from core.errors import CoreError, PayloadTooLarge
+from core.errors import CoreError, ForeignOrigin, PayloadTooLarge, UnsupportedMediaType
 from core.http import (
     anthropic_compat,
     completions_compat,
@@ -25,8 +25,8 @@ from core.http import (
     workers,
 )
 from core.http.errors import install_error_handlers
-from llm_mcp.body_limit import BodySizeLimit
-from llm_mcp.cross_site import CrossSiteGuard, default_error_body
+from serving.body_limit import BodySizeLimit
+from serving.cross_site import CrossSiteGuard, default_error_body
 
 if TYPE_CHECKING:
     from core.runtime import CoreRuntime
@@ -85,6 +85,8 @@ def create_app(runtime: CoreRuntime) -> FastAPI:
     app.add_middleware(
         CrossSiteGuard,
         allowed_origins=runtime.settings.cors_allowed_origins,
+        foreign_origin=ForeignOrigin,
+        unsupported_media_type=UnsupportedMediaType,
         error_body=refusal_body,
     )
     return app

@@ -1,32 +1,13 @@
-"""Optional bearer tokens: API_TOKEN for clients, WORKER_TOKEN (else API_TOKEN) for workers."""
+"""The bearer-token checks (`core/auth.py`) as FastAPI dependencies."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from core.auth import client_token, key_matches, token_matches, worker_token
 from core.errors import Unauthorized
-from core.settings import CoreSettings
-
-
-def token_matches(header: str | None, expected: str) -> bool:
-    """`Authorization: Bearer <token>`, the scheme case-insensitive (RFC 7235) as on the bridge."""
-    scheme, _, value = (header or "").strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(value.strip().encode(), expected.encode())
-
-
-def client_token(settings: CoreSettings) -> str | None:
-    return settings.api_token.get_secret_value() if settings.api_token else None
-
-
-def worker_token(settings: CoreSettings) -> str | None:
-    if settings.worker_token:
-        return settings.worker_token.get_secret_value()
-    return client_token(settings)
 
 
 def _check(request: Request, expected: str | None) -> None:
@@ -47,7 +28,7 @@ def require_client_key(request: Request) -> None:
     it)."""
     expected = client_token(request.app.state.settings)
     key = request.headers.get("x-api-key")
-    if expected is not None and key and hmac.compare_digest(key.encode(), expected.encode()):
+    if expected is not None and key and key_matches(key, expected):
         return
     _check(request, expected)
 

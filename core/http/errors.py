@@ -3,7 +3,7 @@ class; the handlers are shared with the bridge."""
 
 from __future__ import annotations
 
-from llm_mcp.http_errors import (
+from proto.http_errors import (
     core_error_response,
     describe_validation,
     error_response,

@@ -4,20 +4,19 @@ Browsers send a cross-site POST without asking first when its Content-Type is te
 form or multipart, so a JSON route accepts only JSON bodies (415 otherwise). And a browser
 names the page's origin in `Origin`: one outside the allow-list gets 403, while an allowed one
 gets a proper CORS preflight and `Access-Control-Allow-Origin`. One ASGI middleware in front of
-every route, shared by core and the MCP bridge.
+every route, shared by core and the MCP bridge. The errors it refuses with are the caller's
+(`foreign_origin`, `unsupported_media_type`): anything with `http_status`, `code` and `message`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from proto.errors import CoreError, ForeignOrigin, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +27,17 @@ ALLOWED_HEADERS = "authorization, content-type, idempotency-key, last-event-id"
 PREFLIGHT_MAX_AGE = "600"
 _LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
+
+class Refusal(Protocol):
+    """An error this guard answers with (llm-mcp's are `proto.errors.CoreError`s)."""
+
+    http_status: int
+    code: str
+    message: str
+
+
+# message -> the error to refuse with.
+MakeRefusal = Callable[[str], Any]
 # (request path, error) -> the JSON body of the refusal, in the format the caller parses.
 ErrorBody = Any
 
@@ -69,7 +79,7 @@ def _has_body(headers: Headers) -> bool:
     return "transfer-encoding" in headers or (length is not None and length.strip() != "0")
 
 
-def default_error_body(_path: str, error: CoreError) -> Any:
+def default_error_body(_path: str, error: Refusal) -> Any:
     return {"error": {"code": error.code, "message": error.message}}
 
 
@@ -81,9 +91,13 @@ class CrossSiteGuard:
         app: ASGIApp,
         *,
         allowed_origins: Sequence[str] | None,
+        foreign_origin: MakeRefusal,
+        unsupported_media_type: MakeRefusal,
         error_body: ErrorBody = default_error_body,
     ) -> None:
         self.app = app
+        self.foreign_origin = foreign_origin
+        self.unsupported_media_type = unsupported_media_type
         self.allowed_origins = None if allowed_origins is None else list(allowed_origins)
         self.error_body = error_body
 
@@ -97,7 +111,7 @@ class CrossSiteGuard:
         if self.allowed_origins is not None and cross_origin:
             if not origin_allowed(origin, self.allowed_origins):
                 await self._refuse(
-                    scope, send, ForeignOrigin("Origin is not in CORS_ALLOWED_ORIGINS")
+                    scope, send, self.foreign_origin("Origin is not in CORS_ALLOWED_ORIGINS")
                 )
                 return
             if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
@@ -108,7 +122,7 @@ class CrossSiteGuard:
                 await self._refuse(
                     scope,
                     send,
-                    UnsupportedMediaType(
+                    self.unsupported_media_type(
                         "this route takes JSON: send the body with Content-Type: application/json"
                     ),
                 )
@@ -143,7 +157,7 @@ class CrossSiteGuard:
         await send({"type": "http.response.start", "status": 204, "headers": response_headers})
         await send({"type": "http.response.body", "body": b""})
 
-    async def _refuse(self, scope: Scope, send: Send, error: CoreError) -> None:
+    async def _refuse(self, scope: Scope, send: Send, error: Refusal) -> None:
         log.warning("refused %s %s: %s", scope.get("method"), scope["path"], error.message)
         body = json.dumps(self.error_body(scope["path"], error)).encode()
         response_headers = [
