@@ -30,7 +30,7 @@ from core.dashboard.live_store import LiveStore
 from core.dashboard.service import DashboardConfig, DashboardService
 from core.dashboard.store import DashboardStore
 from core.db.migrate import apply_schema
-from core.db.pool import connect, create_pool
+from core.db.pool import connect, create_pool, ping
 from core.drain import Drain
 from core.events.hub import EventHub
 from core.fleet.catalog_store import CatalogStore
@@ -150,7 +150,7 @@ class CoreRuntime:
     async def database_ok(self) -> bool:
         try:
             async with self.pool.acquire(timeout=2) as conn:
-                await conn.fetchval("SELECT 1", timeout=2)
+                await ping(conn, limit_seconds=2)
             return True
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
             return False

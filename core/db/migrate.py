@@ -8,9 +8,11 @@ from pathlib import Path
 
 import asyncpg
 
+from core.db.queries import load_queries
 from db import SCHEMA_DIR
 
 log = logging.getLogger(__name__)
+Q = load_queries(Path(__file__).with_name("migrate.sql"))
 
 # Any constant shared by all replicas; serialises concurrent migrations.
 _MIGRATION_LOCK_KEY = 0x6C6C6D6D6370  # "llmmcp"
@@ -29,17 +31,9 @@ async def apply_schema(conn: asyncpg.Connection, schema_dir: Path = SCHEMA_DIR) 
     """
     applied: list[str] = []
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK_KEY)
-        await conn.execute(
-            """CREATE TABLE IF NOT EXISTS schema_migrations (
-                   name text PRIMARY KEY,
-                   checksum text NOT NULL,
-                   applied_at timestamptz NOT NULL DEFAULT now())"""
-        )
-        done = {
-            r["name"]: r["checksum"]
-            for r in await conn.fetch("SELECT name, checksum FROM schema_migrations")
-        }
+        await conn.execute(Q["migration_lock"], _MIGRATION_LOCK_KEY)
+        await conn.execute(Q["schema_migrations_create"])
+        done = {r["name"]: r["checksum"] for r in await conn.fetch(Q["schema_migration_list"])}
         for path in schema_files(schema_dir):
             sql = path.read_text()
             checksum = hashlib.sha256(sql.encode()).hexdigest()
@@ -48,13 +42,7 @@ async def apply_schema(conn: asyncpg.Connection, schema_dir: Path = SCHEMA_DIR) 
             if path.name in done:
                 log.warning("schema file %s changed since it was applied; re-applying", path.name)
             await conn.execute(sql)
-            await conn.execute(
-                """INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)
-                   ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum,
-                                                    applied_at = now()""",
-                path.name,
-                checksum,
-            )
+            await conn.execute(Q["schema_migration_record"], path.name, checksum)
             applied.append(path.name)
     if applied:
         log.info("applied schema files: %s", ", ".join(applied))

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
 
+from core.db.queries import load_queries
+
+Q = load_queries(Path(__file__).with_name("connection.sql"))
 UP_HINT = "`llm-mcp up` needs no DATABASE_URL: without it, it runs its own Postgres"
 
 
@@ -70,3 +74,10 @@ async def connect(dsn: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(dsn)
     await _init_connection(conn)
     return conn
+
+
+async def ping(
+    conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy, *, limit_seconds: float
+) -> None:
+    """One round trip on `conn`; TimeoutError after `limit_seconds`, asyncpg's errors as is."""
+    await conn.fetchval(Q["connection_ping"], timeout=limit_seconds)

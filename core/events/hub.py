@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import asyncpg
 
+from core.db.pool import ping
 from core.queue.models import JobEvent
 from core.queue.store import JobStore
 
@@ -248,7 +249,7 @@ class EventHub:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(lost.wait(), self._ping_interval)
                     if not lost.is_set():
-                        await asyncio.wait_for(conn.execute("SELECT 1"), self._ping_interval)
+                        await ping(conn, limit_seconds=self._ping_interval)
                 raise ConnectionError("LISTEN connection closed")
             except asyncio.CancelledError:
                 if conn is not None and not conn.is_closed():
