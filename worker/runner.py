@@ -40,7 +40,6 @@ class Worker:
         self.kinds = sorted(handlers)
         self.running: dict[str, asyncio.Task[None]] = {}
         self.completer = Completer(client, give_up_after=settings.worker_lease_seconds)
-        self.jobs_done = 0
         # Set once core knows this worker and its kinds (routing counts it as available).
         self.registered = asyncio.Event()
         self._secrets = secrets_of(settings)
@@ -231,8 +230,6 @@ class Worker:
         )
         if status is None:
             log.warning("completion refused: lease lost", extra=extra)
-        else:
-            self.jobs_done += 1
 
     async def _heartbeat_until_done(self, job: pb.Job, work: asyncio.Task[Any]) -> str | None:
         """Beats every lease/3 s; cancels `work` and returns why when the job must be dropped."""

@@ -90,27 +90,16 @@ class CoreServicer(pb_grpc.CoreServicer):
         self,
         queue: QueueService,
         *,
-        fleet: FleetService | None = None,
-        routing: RoutingService | None = None,
-        dashboard: DashboardService | None = None,
-        drain: Drain | None = None,
+        fleet: FleetService,
+        routing: RoutingService,
+        dashboard: DashboardService,
+        drain: Drain,
     ) -> None:
         self._queue = queue
-        self._drain = drain or Drain()
-        self._fleet = fleet
+        self._drain = drain
+        self.fleet = fleet
         self._routing = routing
         self._dashboard = dashboard
-
-    @property
-    def fleet(self) -> FleetService:
-        if self._fleet is None:
-            raise errors.CoreError("this core runs without the fleet service")
-        return self._fleet
-
-    def _router(self) -> RoutingService:
-        if self._routing is None:
-            raise errors.NoRoute("routing is not enabled on this core")
-        return self._routing
 
     @_translated
     async def SubmitJob(self, request: pb.SubmitJobRequest, context: Any) -> pb.SubmitJobResponse:
@@ -322,7 +311,7 @@ class CoreServicer(pb_grpc.CoreServicer):
         self, request: pb.LlmRequestRequest, context: Any
     ) -> pb.LlmRequestResponse:
         body = parse_json("request_json", request.request_json, default={}, object_only=True)
-        routed = await self._router().request(LlmRequest.model_validate(body))
+        routed = await self._routing.request(LlmRequest.model_validate(body))
         return pb.LlmRequestResponse(
             job_id=routed.job_id,
             provider=routed.provider,
@@ -357,15 +346,13 @@ class CoreServicer(pb_grpc.CoreServicer):
                 raise errors.InvalidInput(
                     f"job_id {errors.echo(report.job_id)!r} is not a job id"
                 ) from None
-        await self._router().report_benchmark(
+        await self._routing.report_benchmark(
             BenchmarkRecord(**{**report.model_dump(), "job_id": job_id})
         )
         return pb.ReportBenchmarkResponse(ok=True)
 
     @_translated
     async def GetStatus(self, request: pb.GetStatusRequest, context: Any) -> pb.StatusSnapshot:
-        if self._dashboard is None:
-            raise errors.CoreError("the status snapshot is not available")
         return pb.StatusSnapshot(
             snapshot_json=dumps(snapshot_view(await self._dashboard.snapshot()))
         )

@@ -359,9 +359,6 @@ WITH doomed AS (
 )
 DELETE FROM jobs j USING doomed d WHERE j.id = d.id;
 
--- name: job_attempt_list
-SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY attempt, id;
-
 -- name: job_get_with_events_after
 -- Job $1 and its events after id $2 (oldest first), read in one snapshot; no row: no such job.
 SELECT j.*,
@@ -397,7 +394,3 @@ ON CONFLICT (id) DO UPDATE
    SET name = EXCLUDED.name, platform = EXCLUDED.platform, arch = EXCLUDED.arch,
        host = EXCLUDED.host, tags = EXCLUDED.tags, kinds = EXCLUDED.kinds, last_seen_at = now()
 RETURNING *;
-
--- name: worker_list_live
--- Workers seen within the last $1 seconds.
-SELECT * FROM workers WHERE last_seen_at > now() - make_interval(secs => $1) ORDER BY id;

@@ -11,9 +11,8 @@ import asyncpg
 
 QUEUED, RUNNING, DONE, ERROR, CANCELED = "queued", "running", "done", "error", "canceled"
 STATUSES = (QUEUED, RUNNING, DONE, ERROR, CANCELED)
+# Also the event types that end a job's stream (an event is named by the status it sets).
 TERMINAL_STATUSES = frozenset({DONE, ERROR, CANCELED})
-# Event types that end a job's stream.
-TERMINAL_EVENTS = TERMINAL_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +125,12 @@ class JobEvent:
             type=event_type,
             data=row["event_data"],
             created_at=row["event_created_at"],
-            job=Job.from_row(row) if event_type in TERMINAL_EVENTS else None,
+            job=Job.from_row(row) if event_type in TERMINAL_STATUSES else None,
         )
 
     @property
     def terminal(self) -> bool:
-        return self.type in TERMINAL_EVENTS
+        return self.type in TERMINAL_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from core.errors import (
     IdempotencyConflict,
@@ -249,9 +249,6 @@ class QueueService:
             return job
         raise JobFinished(f"job {job.id} already finished with status {job.status}")
 
-    async def events_after(self, job_id: uuid.UUID, after_id: int) -> list[JobEvent]:
-        return await self._store.events_after(job_id, after_id)
-
     def watch(self, job_id: uuid.UUID) -> Watch:
         """Subscribes to the events of a job about to be written with this id (NewJob.id), so
         following it needs no read of what came before. Hand it to follow(), or unwatch()."""
@@ -370,9 +367,6 @@ class QueueService:
     async def register_worker(self, request: WorkerRegister) -> None:
         await self._store.upsert_worker(WorkerRegistration(**request.model_dump()))
         self._kind_labels.offer(request.kinds)
-
-    async def live_workers(self, *, seen_within_seconds: float = 90.0) -> list[dict[str, Any]]:
-        return await self._store.live_workers(seen_within_seconds=seen_within_seconds)
 
     async def claim(self, request: ClaimRequest) -> list[Job]:
         """Claims up to max_jobs jobs, long-polling up to wait_seconds for the first one.

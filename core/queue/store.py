@@ -90,11 +90,6 @@ class JobStore(PoolStore):
             row = await conn.fetchrow(Q["job_get"], job_id)
         return Job.from_row(row) if row else None
 
-    async def get_by_idempotency_keys(self, keys: Sequence[str]) -> dict[str, Job]:
-        async with self._conn() as conn:
-            rows = await conn.fetch(Q["job_get_by_idempotency_keys"], list(keys))
-        return {r["idempotency_key"]: Job.from_row(r) for r in rows}
-
     async def list(
         self,
         *,
@@ -220,11 +215,6 @@ class JobStore(PoolStore):
             status = await conn.execute(Q["job_delete_finished_before"], float(age_seconds), batch)
         return int(status.split()[-1])
 
-    async def attempts(self, job_id: uuid.UUID) -> list[dict[str, Any]]:
-        async with self._conn() as conn:
-            rows = await conn.fetch(Q["job_attempt_list"], job_id)
-        return [dict(r) for r in rows]
-
     async def events_after(self, job_id: uuid.UUID, after_id: int) -> list[JobEvent]:
         async with self._conn() as conn:
             rows = await conn.fetch(Q["job_event_list_after"], job_id, after_id)
@@ -286,8 +276,3 @@ class JobStore(PoolStore):
                 worker.tags,
                 list(worker.kinds),
             )
-
-    async def live_workers(self, *, seen_within_seconds: float) -> list[dict[str, Any]]:
-        async with self._conn() as conn:
-            rows = await conn.fetch(Q["worker_list_live"], float(seen_within_seconds))
-        return [dict(r) for r in rows]

@@ -44,9 +44,6 @@ class DeviceLimits:
         """The context cap in tokens (max_context_k thousands), None when unlimited."""
         return int(self.max_context_k * 1024) if self.max_context_k else None
 
-    def as_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in FIELDS}
-
 
 @dataclass(frozen=True)
 class ModelFacts:
