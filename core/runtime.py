@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import asyncpg
@@ -59,6 +59,7 @@ from core.settings import CoreSettings
 from proto import llm_pb2, llm_pb2_grpc
 from serving.http_server import HttpServer, start_http_server
 from serving.listen import bind_listener
+from serving.side_tasks import SideTasks
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ class RunningCore:
     runtime: CoreRuntime
     http_url: str
     grpc_addr: str
+    # The event hub's and the maintenance loops' tasks: one that dies stops `serve`.
+    side_tasks: SideTasks = field(default_factory=SideTasks)
 
 
 async def _start_grpc(runtime: CoreRuntime) -> tuple[grpc.aio.Server, int]:
@@ -238,7 +241,7 @@ async def running_core(
 ) -> AsyncIterator[RunningCore]:
     """Starts core (schema applied, servers listening) and stops it cleanly on exit."""
     pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
-    tasks: list[asyncio.Task[None]] = []
+    side = SideTasks()
     grpc_server: grpc.aio.Server | None = None
     http: HttpServer | None = None
     runtime = CoreRuntime(settings, pool)
@@ -250,6 +253,8 @@ async def running_core(
         # The configured Ollama is in the fleet before the first request (one short probe).
         await runtime.fleet.discovery.refresh_configured()
         await runtime.hub.start()
+        for task in runtime.hub.tasks:
+            side.watch(task)
         sock = bind_listener(settings.http_host, settings.http_port, what="HTTP")
         grpc_server, grpc_port = await _start_grpc(runtime)
         http = await start_http_server(
@@ -260,18 +265,17 @@ async def running_core(
             lifespan="off",
         )
         if maintenance:
-            tasks.append(asyncio.create_task(runtime.sweeper.run(), name="lease-sweeper"))
-            tasks.append(asyncio.create_task(runtime.retention.run(), name="retention"))
+            side.start(runtime.sweeper.run(), name="lease-sweeper")
+            side.start(runtime.retention.run(), name="retention")
             if settings.discovery_interval > 0:
-                tasks.append(asyncio.create_task(runtime.fleet.discovery.run(), name="discovery"))
+                side.start(runtime.fleet.discovery.run(), name="discovery")
             if settings.device_limits_interval > 0 and runtime.limits.config.configured:
-                tasks.append(asyncio.create_task(runtime.limits.run(), name="device-limits"))
+                side.start(runtime.limits.run(), name="device-limits")
         host = settings.http_host if settings.http_host not in ("0.0.0.0", "::") else "127.0.0.1"
         ghost = settings.grpc_host if settings.grpc_host not in ("0.0.0.0", "::") else "127.0.0.1"
-        yield RunningCore(runtime, f"http://{host}:{http.port}", f"{ghost}:{grpc_port}")
+        yield RunningCore(runtime, f"http://{host}:{http.port}", f"{ghost}:{grpc_port}", side)
     finally:
-        for task in tasks:
-            task.cancel()
+        side.cancel()
         # Hand streams and long-polls back first, then let both servers finish what is in
         # flight (they accept nothing new meanwhile), within one grace period.
         runtime.drain.begin()
@@ -283,18 +287,18 @@ async def running_core(
         await runtime.live_feed.stop()
         await runtime.hub.stop()
         await runtime.ollama_devices.aclose()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await side.join()
         await pool.close()
 
 
 async def serve(settings: CoreSettings, stop: asyncio.Event) -> None:
-    """Runs core until `stop` is set."""
+    """Runs core until `stop` is set; SideTaskDied (after a clean stop) when a background
+    task died."""
     async with running_core(settings) as core:
         log.info("core listening: HTTP %s, gRPC %s", core.http_url, core.grpc_addr)
-        await stop.wait()
+        await core.side_tasks.until_stopped(stop)
         log.info(
             "core stopping: handing back streams, finishing requests within %.0fs",
             settings.shutdown_grace_seconds,
         )
+    core.side_tasks.raise_if_died()

@@ -16,6 +16,7 @@ import httpx
 from pydantic import ValidationError
 
 from llm_mcp.logs import setup_logging
+from serving.side_tasks import SideTaskDied
 
 
 def _version() -> str:
@@ -63,6 +64,8 @@ def _run_until_signal(serve: Callable[[asyncio.Event], Any]) -> None:
             runner.run(_main())
     except (OSError, ValueError) as exc:  # ValueError: config read at start-up (device limits)
         print(f"llm-mcp: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except SideTaskDied:  # already logged at ERROR, with its traceback
         raise SystemExit(1) from None
 
 

@@ -26,8 +26,10 @@ class Completer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._flush_forever(), name="completer")
+    def start(self) -> asyncio.Task[None]:
+        """Starts sending; returns the task (for the process to watch)."""
+        self._task = asyncio.create_task(self._flush_forever(), name="worker-completer")
+        return self._task
 
     async def stop(self) -> None:
         """Stops; callers first wait for every complete() they started."""

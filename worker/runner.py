@@ -19,6 +19,7 @@ from typing import Any
 
 from proto import llm_pb2 as pb
 from proto.client import CoreClient, CoreClientError, CoreUnavailable, LeaseLost, to_json
+from serving.side_tasks import SideTasks
 from worker.completer import Completer
 from worker.handlers.base import Handler, JobContext, JobFailed
 from worker.progress import ProgressBatcher
@@ -79,17 +80,19 @@ class Worker:
             await asyncio.sleep(delay)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Runs until `stop` is set, then shuts down as described in the module doc."""
+        """Runs until `stop` is set, then shuts down as described in the module doc. When its
+        register or completer task dies, shuts down the same way, then raises SideTaskDied."""
         registered = self.registered
-        register_task = asyncio.create_task(self._register_forever())
-        self.completer.start()
-        stop_wait = asyncio.create_task(stop.wait())
+        side = SideTasks()
+        side.start(self._register_forever(), name="worker-register")
+        side.watch(self.completer.start())
+        stop_wait = asyncio.create_task(side.until_stopped(stop))
         try:
             await asyncio.wait(
                 [stop_wait, asyncio.create_task(registered.wait())],
                 return_when=asyncio.FIRST_COMPLETED,
             )
-            while not stop.is_set():
+            while not stop.is_set() and side.failure is None:
                 free = self.settings.worker_concurrency - len(self.running)
                 if free <= 0:
                     await asyncio.wait(
@@ -107,9 +110,11 @@ class Worker:
                     self.running[job.id] = asyncio.create_task(self._run_job(job))
         finally:
             await self._drain()
-            register_task.cancel()
+            side.cancel()
             stop_wait.cancel()
             await self.completer.stop()
+            await side.join()
+        side.raise_if_died()
 
     async def _claim(self, max_jobs: int) -> list[pb.Job]:
         try:

@@ -113,6 +113,11 @@ class EventHub:
         ]
         await self.connected.wait()
 
+    @property
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The listener and dispatcher tasks (for the process to watch), until stop()."""
+        return list(self._tasks)
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
