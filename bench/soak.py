@@ -1,4 +1,4 @@
-"""Soak: steady load on core + 2 workers for --minutes (the issue asks 30), with retention at
+"""Soak: steady load on core + 2 workers for --minutes (30 shows a trend), with retention at
 work; prints core and worker RSS and the jobs tables' and indexes' size over time.
 
     python -m bench.soak --minutes 30 --rate 20 --retention-seconds 60

@@ -1,4 +1,4 @@
-"""`llm-mcp up`: core, workers (and the other services as they exist) in one process tree.
+"""`llm-mcp up`: core, workers, the MCP bridge and telemetry (when configured) in one process tree.
 
 With no DATABASE_URL, a private Postgres runs from a data directory that is
 kept between runs. Ctrl-C or SIGTERM stops every child, then Postgres.

@@ -1,1 +1,1 @@
-"""MCP bridge: the seed's HTTP bridge on :3333 and a real MCP server (see its issue)."""
+"""MCP bridge: an HTTP bridge on :3333 and an MCP server, both calling core over gRPC."""

@@ -31,7 +31,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 def create_app(settings: BridgeSettings, core: CoreClient) -> FastAPI:
-    """FastAPI app: the seed's bridge routes plus the MCP Streamable HTTP endpoint at /mcp."""
+    """FastAPI app: the HTTP bridge's routes plus the MCP Streamable HTTP endpoint at /mcp."""
     mcp_server = build_mcp_server(core)
     # Host/Origin are checked by BridgeGuard for every route, so the SDK's own check is off.
     mcp_app = mcp_server.streamable_http_app(
@@ -47,7 +47,7 @@ def create_app(settings: BridgeSettings, core: CoreClient) -> FastAPI:
     app = FastAPI(
         title="llm-mcp MCP bridge",
         version="0.1.0",
-        description="The seed's HTTP bridge to core, and an MCP server at /mcp.",
+        description="An HTTP bridge to core, and an MCP server at /mcp.",
         lifespan=lifespan,
     )
     app.state.core = core

@@ -1,4 +1,4 @@
-"""The seed's HTTP bridge: /health, /submit, /jobs/{id}, /jobs/{id}/stream, over gRPC to core."""
+"""The HTTP bridge: /health, /submit, /jobs/{id}, /jobs/{id}/stream, over gRPC to core."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ SSE_PING_SECONDS = 15.0
 
 
 class SubmitBody(BaseModel):
-    """The seed's /submit body; core validates bounds and answers 422 with its reason."""
+    """The /submit body, a job as core's POST /v1/jobs takes it; core validates bounds and
+    answers 422 with its reason."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -56,7 +56,7 @@ STREAM_HANDED_BACK = "core replica shutting down; resume from the last event id 
 
 # Any error core answered with, or a failure to reach it: the classes of the error contract.
 CoreClientError = CoreError
-# Older names, kept for callers written before the contract.
+# Other names for two of them, part of the client's public names.
 InvalidRequest = InvalidInput
 Unauthenticated = Unauthorized
 

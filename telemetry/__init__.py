@@ -1,1 +1,1 @@
-"""Telegram telemetry: one live status message (see its issue)."""
+"""Telegram telemetry: one status message kept edited with the fleet's state, and alerts."""

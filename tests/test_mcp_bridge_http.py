@@ -1,4 +1,4 @@
-"""The seed's HTTP bridge (:3333) against a real core over gRPC, Postgres and a real worker."""
+"""The HTTP bridge (:3333) against a real core over gRPC, Postgres and a real worker."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""MCP tools over the RPCs other issues implement: LlmRequest (routing), ListDevices/ListModels
-(fleet) and GetStatus. On a branch without them these fail by design; run after merging."""
+"""MCP tools over the fleet's RPCs: LlmRequest (routing), ListDevices/ListModels (fleet) and
+GetStatus, against a real core."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """POST /v1/llm/request and its gRPC twin, /v1/jobs admission (SSRF, limits), benchmarks input.
 
 Routing only needs to know which kinds live workers advertise, so these tests register
-workers over the seed's HTTP endpoint and read the queued jobs back.
+workers over core's HTTP worker endpoint and read the queued jobs back.
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ async def test_benchmark_figures_feed_max_latency_routing(
         "max_tokens": 100,
         "constraints": {"prefer_local": True, "max_latency_ms": 2000},
     }
-    # No figures yet: the seed's rule sends it to the cloud.
+    # No figures yet and a cloud is live: rule 5 sends it to the cloud.
     first = await routed(http, **body)
     assert first["provider"] == "openrouter"
     assert "device gpu.: no figures for llama3.2:1b, cloud available" in first["reason"]

@@ -43,7 +43,7 @@ class ProbeTarget:
     node: TailnetNode
     port: int
     base_url: str  # http://<first IPv4>:<port> (http://[<IPv6>]:<port> without an IPv4)
-    host: str  # what the seed calls ollama_host: the DNS name without its dot, else the host
+    host: str  # the payload's ollama_host: the DNS name without its dot, else the host
 
 
 @dataclass(frozen=True)

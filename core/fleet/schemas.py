@@ -13,7 +13,7 @@ MAX_MEMORY_GB = 65536.0
 
 
 class DeviceOffline(BaseModel):
-    """The seed's body of POST /v1/devices/offline (worker_id optional)."""
+    """The body of POST /v1/devices/offline (worker_id optional)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,4 +1,5 @@
-"""/v1/workers: the seed's endpoints for custom executors (claim, heartbeat, complete, fail)."""
+"""/v1/workers: the worker protocol over HTTP for custom executors (claim, heartbeat, complete,
+fail)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def _queue(request: Request) -> QueueService:
     responses=ok(WorkerRegistered),
 )
 async def register(body: dict[str, WorkerRegister], request: Request, _auth: WorkerAuth) -> dict:
-    """Body: {"worker": {...}} as in the seed."""
+    """Body: {"worker": {...}}; the kinds it lists are the ones it will claim."""
     worker = body.get("worker")
     if worker is None or len(body) != 1:
         raise InvalidInput('body must be {"worker": {...}}')

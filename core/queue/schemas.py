@@ -1,6 +1,7 @@
 """Validated inputs of the queue, shared by the HTTP and gRPC faces so they cannot drift.
 
-Field names follow the seed's HTTP bodies. Bounds live here and nowhere else.
+Field names are the HTTP bodies'; gRPC messages use the same ones. Bounds live here and
+nowhere else.
 """
 
 from __future__ import annotations

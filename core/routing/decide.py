@@ -78,7 +78,8 @@ def _messages(req: LlmRequest) -> list[dict[str, str]]:
 
 
 def build_payload(req: LlmRequest, provider: str, kind: str, model: str) -> dict[str, Any]:
-    """The job payload for a request without an explicit one (the seed's payload shapes)."""
+    """The job payload for a request without an explicit one: /api/generate's body for Ollama
+    (messages folded into system and prompt), a chat completion's for a cloud."""
     if kind == "ollama.embed":
         text = req.prompt if req.prompt is not None else _messages(req)[-1]["content"]
         return {"model": model, "prompt": text}

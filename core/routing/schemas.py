@@ -1,4 +1,4 @@
-"""Validated inputs of routing and benchmarks (the seed's bodies), shared by HTTP and gRPC."""
+"""Validated inputs of routing and benchmarks (the HTTP bodies), shared by HTTP and gRPC."""
 
 from __future__ import annotations
 

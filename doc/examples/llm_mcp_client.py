@@ -149,14 +149,9 @@ def submit_and_wait(
 def answer_text(job: dict[str, Any]) -> str | None:
     """The answer of a finished chat/generate job, whichever provider ran it."""
     result = job.get("result") or {}
-    if isinstance(result.get("text"), str):  # openai.chat, openrouter.chat
-        return result["text"]
-    data = result.get("data") or {}
-    if isinstance(data.get("response"), str):  # ollama.generate (Ollama's /api/generate)
-        return data["response"]
-    choices = data.get("choices") or []  # the raw OpenAI-style answer
-    if choices:
-        return (choices[0].get("message") or {}).get("content")
+    # ollama.generate, openai.chat, openrouter.chat: the text without the model's thinking.
+    if isinstance(result.get("response"), str):
+        return result["response"]
     return None
 
 
