@@ -42,6 +42,7 @@ from bench.overhead_procs import (
     load_avg,
     name_of,
     named_queries,
+    rss_mb,
 )
 from llm_mcp.pgcluster import LocalPostgres, free_port
 
@@ -60,6 +61,7 @@ class Cell:
     ttft: list[float]
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by process
     load: float = 0.0
+    rss: dict[str, float] = field(default_factory=dict)  # MB at the cell's end: core, workers
 
 
 async def run_clients(call: Callable[[], Awaitable[tuple[float, float]]], clients: int, total: int):  # type: ignore[no-untyped-def]
@@ -92,6 +94,7 @@ async def measure(
         [first for first, _ in results],
         cpu,
         load_avg(),
+        {name: rss_mb(p) for name, p in procs.items() if name not in ("pg", "fake")},
     )
 
 
@@ -109,10 +112,11 @@ def row(cell: Cell, base: Cell | None) -> str:
         )
     system_cpu = sum(v for k, v in cell.cpu_ms.items() if k != "fake")
     parts = " ".join(f"{k}={v:.2f}" for k, v in cell.cpu_ms.items())
+    rss = " ".join(f"{k}={v:.0f}" for k, v in cell.rss.items())
     return (
         f"{cell.route:6} {'stream' if cell.stream else 'plain':6} {cell.clients:3} "
         f"{cell.system:8} {cell.rps:8.1f} {p50:8.2f} {p99:8.2f} {t50:8.2f}{added} "
-        f"{system_cpu:7.2f}  [{parts}]  load {cell.load:.2f}"
+        f"{system_cpu:7.2f}  [{parts}]  load {cell.load:.2f}" + (f"  rss MB [{rss}]" if rss else "")
     )
 
 
@@ -134,6 +138,7 @@ def median_cell(cells: list[Cell]) -> Cell:
         [statistics.median(percentile(c.ttft, 50) for c in cells)],
         {k: statistics.median(c.cpu_ms[k] for c in cells) for k in pick.cpu_ms},
         statistics.median(c.load for c in cells),
+        {k: max(c.rss.get(k, 0.0) for c in cells) for k in pick.rss},
     )
 
 
@@ -145,7 +150,9 @@ async def load_mode(
     routes = [r for r in args.routes.split(",") if r]
     cells: dict[tuple, list[Cell]] = {}
     broken: set[str] = set()
-    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+    # Idle connections are dropped before the servers' 5 s keep-alive ends, so a request never
+    # goes out on a connection the server is closing.
+    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128, keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         print(HEADER, flush=True)
         for rnd in range(1, args.rounds + 1):

@@ -102,6 +102,18 @@ def cpu_seconds(proc: Proc) -> float:
     return total / _TICK
 
 
+def rss_mb(proc: Proc) -> float:
+    """Resident memory of the process itself (not its children), in MB; 0 when it is gone."""
+    try:
+        with open(f"/proc/{proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def load_avg() -> float:
     return os.getloadavg()[0]
 
