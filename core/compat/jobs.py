@@ -20,6 +20,7 @@ from core.queue.service import QueueService
 from core.routing.fleet import Fleet
 from core.routing.schemas import LlmRequest
 from core.routing.service import RouteResult, RoutingService
+from proto.contract import THINKING, result_text
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +29,6 @@ log = logging.getLogger(__name__)
 class Token:
     delta: str = ""
     thinking: str = ""
-
-
-def _text(job: Job, key: str) -> str:
-    result = job.result if isinstance(job.result, dict) else {}
-    value = result.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def check_done(job: Job) -> Job:
@@ -89,8 +84,8 @@ class CompatJobs:
             job = final or await self._queue.get(job_id)
             finished = True
             rest = Token(
-                delta=_remainder(_text(job, "response"), text.sent),
-                thinking=_remainder(_text(job, "thinking"), thinking.sent),
+                delta=_remainder(result_text(job.result), text.sent),
+                thinking=_remainder(result_text(job.result, THINKING), thinking.sent),
             )
             if job.status == DONE and (text.diverged or thinking.diverged):
                 raise JobFailedUpstream(
