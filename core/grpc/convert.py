@@ -9,6 +9,7 @@ from typing import Any
 from core.errors import InvalidInput, echo
 from core.queue.models import Job, JobEvent
 from proto import llm_pb2 as pb
+from proto.jobs import JobView, LeasedJob
 
 
 def ts(value: datetime | None) -> str:
@@ -43,33 +44,7 @@ def dumps(value: Any) -> str:
 
 
 def job_to_pb(job: Job, *, with_lease: bool = False) -> pb.Job:
-    return pb.Job(
-        id=str(job.id),
-        kind=job.kind,
-        payload_json=dumps(job.payload),
-        priority=job.priority,
-        source=job.source or "",
-        status=job.status,
-        attempts=job.attempts,
-        max_attempts=job.max_attempts,
-        result_json=dumps(job.result),
-        error=job.error or "",
-        worker_id=job.worker_id or "",
-        queued_at=ts(job.queued_at),
-        started_at=ts(job.started_at),
-        finished_at=ts(job.finished_at),
-        updated_at=ts(job.updated_at),
-        deadline_at=ts(job.deadline_at),
-        lease_until=ts(job.lease_until),
-        provider=job.provider or "",
-        model=job.model or "",
-        device_id=job.device_id or "",
-        run_after=ts(job.run_after),
-        idempotency_key=job.idempotency_key or "",
-        lease_token=str(job.lease_token) if with_lease and job.lease_token else "",
-        cancel_requested=job.cancel_requested,
-        metrics_json=dumps(job.metrics),
-    )
+    return (LeasedJob if with_lease else JobView).of(job).to_pb()
 
 
 def event_to_pb(event: JobEvent, job: Job | None = None) -> pb.JobEvent:

@@ -32,6 +32,7 @@ def _queue(request: Request) -> QueueService:
     "",
     status_code=201,
     summary="Enqueue a job",
+    response_model=JobSubmitted,
     responses={**ok(JobSubmitted, 201), **ok(JobSubmitted), **errors(*BODY_ERRORS)},
 )
 async def submit_job(
@@ -54,6 +55,7 @@ async def submit_job(
     "/batch",
     status_code=201,
     summary="Enqueue several jobs in one transaction",
+    response_model=JobsSubmitted,
     responses={**ok(JobsSubmitted, 201), **ok(JobsSubmitted), **errors(*BODY_ERRORS)},
 )
 async def submit_jobs(
@@ -84,7 +86,7 @@ async def submit_jobs(
     }
 
 
-@router.get("", summary="List jobs, newest first", responses=ok(JobPage))
+@router.get("", summary="List jobs, newest first", response_model=JobPage, responses=ok(JobPage))
 async def list_jobs(
     request: Request,
     _auth: ClientAuth,
@@ -93,22 +95,30 @@ async def list_jobs(
     source: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> dict[str, Any]:
+) -> JobPage:
     page = await _queue(request).list_jobs(
         status=status, kind=kind, source=source, limit=limit, cursor=cursor
     )
-    return {"jobs": [job_view(j) for j in page.jobs], "next_cursor": page.next_cursor}
+    return JobPage(jobs=[job_view(j) for j in page.jobs], next_cursor=page.next_cursor)
 
 
 @router.get(
-    "/{job_id}", summary="A job's status and result", responses={**ok(JobView), **errors(404)}
+    "/{job_id}",
+    summary="A job's status and result",
+    response_model=JobView,
+    responses={**ok(JobView), **errors(404)},
 )
-async def get_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
+async def get_job(job_id: str, request: Request, _auth: ClientAuth) -> JobView:
     return job_view(await _queue(request).get(job_id))
 
 
-@router.post("/{job_id}/cancel", summary="Cancel a job", responses={**ok(JobView), **errors(404)})
-async def cancel_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
+@router.post(
+    "/{job_id}/cancel",
+    summary="Cancel a job",
+    response_model=JobView,
+    responses={**ok(JobView), **errors(404)},
+)
+async def cancel_job(job_id: str, request: Request, _auth: ClientAuth) -> JobView:
     return job_view(await _queue(request).cancel(job_id))
 
 
@@ -137,7 +147,7 @@ async def stream_job(
     events = drain.until_begun(queue.follow(job.id, last_event_id=after, known=True))
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
-        yield {"event": "job", "data": json.dumps(job_view(job))}
+        yield {"event": "job", "data": json.dumps(job_view(job).as_json())}
         terminal = False
         async for event in events:
             if event is None:
