@@ -6,6 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from google.protobuf.message import Message
+
 from core.errors import InvalidInput, echo
 from core.queue.models import Job, JobEvent
 from proto import llm_pb2 as pb
@@ -60,18 +62,29 @@ def event_to_pb(event: JobEvent, job: Job | None = None) -> pb.JobEvent:
     return message
 
 
+def given(message: Message, *names: str) -> dict[str, Any]:
+    """The named fields the caller set, for a schema whose defaults fill in the rest, as they
+    do for a field absent from an HTTP body. proto3 cannot tell an unset number or text from 0
+    or "": those count as not given; a field declared `optional` counts when present."""
+    fields: dict[str, Any] = {}
+    for name in names:
+        value = getattr(message, name)
+        if message.HasField(name) if _has_presence(message, name) else bool(value):
+            fields[name] = value
+    return fields
+
+
+def _has_presence(message: Message, name: str) -> bool:
+    return message.DESCRIPTOR.fields_by_name[name].has_presence
+
+
 def submit_fields(req: pb.SubmitJobRequest) -> dict[str, Any]:
     """The fields of a SubmitJobRequest as JobCreate input (unset fields left to defaults)."""
-    fields: dict[str, Any] = {
+    return {
         "kind": req.kind,
         "payload": parse_json("payload_json", req.payload_json, default={}, object_only=True),
         "priority": req.priority,
         "deadline_at": parse_ts("deadline_at", req.deadline_at),
         "run_after": parse_ts("run_after", req.run_after),
+        **given(req, "max_attempts", "source", "idempotency_key", "provider", "model", "device_id"),
     }
-    if req.max_attempts:
-        fields["max_attempts"] = req.max_attempts
-    for name in ("source", "idempotency_key", "provider", "model", "device_id"):
-        if value := getattr(req, name):
-            fields[name] = value
-    return fields
