@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 from proto import llm_pb2 as pb
-from proto.jobs import JobView, event_json
+from proto.jobs import event_json, from_pb
 
 
 def job_view(job: pb.Job) -> dict[str, Any]:
-    return JobView.from_pb(job).as_json()
+    return from_pb(job)
 
 
 def event_view(event: pb.JobEvent) -> dict[str, Any]:
@@ -21,5 +21,5 @@ def event_view(event: pb.JobEvent) -> dict[str, Any]:
         type=event.type,
         data=json.loads(event.data_json) if event.data_json else None,
         created_at=event.created_at or None,
-        job=JobView.from_pb(event.job) if event.HasField("job") else None,
+        job=from_pb(event.job) if event.HasField("job") else None,
     )

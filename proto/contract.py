@@ -125,6 +125,15 @@ def result_text(result: Any, field: str = RESPONSE) -> str:
     return value if isinstance(value, str) else ""
 
 
+# -- progress ------------------------------------------------------------------------------
+
+# A streamed piece of the answer: a progress event's data is {"type": "token", "delta": text,
+# "thinking": text}, either text left out when empty; the pieces add up to the result's
+# response and thinking.
+PROGRESS_TYPE = "type"
+TOKEN = "token"
+DELTA = "delta"
+
 # -- metrics ---------------------------------------------------------------------------------
 
 LATENCY_MS = "latency_ms"

@@ -2,8 +2,10 @@
 answer with (`JobView`), and the gRPC `Job` message built from and read back into the same
 fields.
 
-Core builds it from its queue's Job (`JobView.of`), the gRPC face sends it (`to_pb`), the bridge
-reads it back (`JobView.from_pb`): the field list, their order and which are null live here only.
+`JobView` is the schema (core's `response_model`, hence /openapi.json). Core builds the view of
+its queue's Job (`view_of`), the gRPC face sends it (`to_pb`), the bridge reads it back
+(`from_pb`): the field list, their order and which are null live here only. Views are plain
+dicts: a claim answers many jobs, and no answer needs a model instance per job.
 """
 
 from __future__ import annotations
@@ -34,18 +36,12 @@ _TIMESTAMPS = (
 _AS_TEXT = frozenset({"id", "lease_token", *_TIMESTAMPS})
 
 
+# One compact encoder, not one per json.dumps(..., separators=...) call: claims encode many jobs.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def _dumps(value: Any) -> str:
-    return "" if value is None else json.dumps(value, separators=(",", ":"))
-
-
-def _loads(value: str) -> Any:
-    return json.loads(value) if value else None
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    return "" if value is None else _ENCODER.encode(value)
 
 
 class JobView(BaseModel):
@@ -78,44 +74,6 @@ class JobView(BaseModel):
     deadline_at: str | None = None
     lease_until: str | None = None
 
-    @classmethod
-    def of(cls, job: Any) -> JobView:
-        """The view of an object with these fields as attributes (core's queue Job): ids and
-        timestamps become text. Not validated again: the job came from the database."""
-        fields = {}
-        for name in cls.model_fields:
-            value = getattr(job, name)
-            fields[name] = _text(value) if name in _AS_TEXT else value
-        return cls.model_construct(**fields)
-
-    @classmethod
-    def from_pb(cls, job: pb.Job) -> JobView:
-        """The view of a gRPC Job: empty text is null, JSON fields parsed."""
-        fields: dict[str, Any] = {}
-        for name, info in cls.model_fields.items():
-            if name in _JSON_FIELDS:
-                fields[name] = _loads(getattr(job, f"{name}_json"))
-            else:
-                value = getattr(job, name)
-                fields[name] = value if value or info.is_required() else None
-        fields["payload"] = fields["payload"] or {}
-        return cls.model_construct(**fields)
-
-    def to_pb(self) -> pb.Job:
-        """The gRPC Job of this view: null text is empty, JSON fields as compact JSON text."""
-        message = pb.Job()
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if name in _JSON_FIELDS:
-                setattr(message, f"{name}_json", _dumps(value))
-            elif value is not None:
-                setattr(message, name, value)
-        return message
-
-    def as_json(self) -> dict[str, Any]:
-        """The view as JSON-ready data, in field order, nulls included."""
-        return self.model_dump(mode="json")
-
 
 class LeasedJob(JobView):
     """A claimed job, with the lease token that fences its heartbeat, complete and fail."""
@@ -123,8 +81,60 @@ class LeasedJob(JobView):
     lease_token: str | None = None
 
 
+# The views' fields in order, and which of them may be null (the others are always there).
+_VIEW_FIELDS = tuple(JobView.model_fields)
+_LEASED_FIELDS = tuple(LeasedJob.model_fields)
+_REQUIRED = frozenset(name for name, info in LeasedJob.model_fields.items() if info.is_required())
+# (field, held as another type than text by core, its name in the gRPC message), in order.
+_LEASED_PLAN = tuple(
+    (name, name in _AS_TEXT, f"{name}_json" if name in _JSON_FIELDS else name)
+    for name in _LEASED_FIELDS
+)
+_VIEW_PLAN = _LEASED_PLAN[: len(_VIEW_FIELDS)]
+
+
+def view_of(job: Any, *, with_lease: bool = False) -> dict[str, Any]:
+    """The public Job of an object with these fields as attributes (core's queue Job), as
+    JSON-ready data in field order: ids and timestamps become text; `lease_token` only
+    `with_lease` (a claim's answer)."""
+    view: dict[str, Any] = {}
+    for name, as_text, _wire in _LEASED_PLAN if with_lease else _VIEW_PLAN:
+        value = getattr(job, name)
+        if as_text and value is not None:
+            value = value.isoformat() if isinstance(value, datetime) else str(value)
+        view[name] = value
+    return view
+
+
+def to_pb(view: dict[str, Any]) -> pb.Job:
+    """The gRPC Job of a view: null text is left empty, JSON fields go as compact JSON text."""
+    fields: dict[str, Any] = {}
+    for name, _as_text, wire in _LEASED_PLAN:
+        if name not in view:
+            continue
+        value = view[name]
+        if wire != name:
+            fields[wire] = _dumps(value)
+        elif value is not None:
+            fields[wire] = value
+    return pb.Job(**fields)
+
+
+def from_pb(job: pb.Job) -> dict[str, Any]:
+    """The public Job (without lease token) read back from a gRPC Job: empty text is null."""
+    view: dict[str, Any] = {}
+    for name, _as_text, wire in _VIEW_PLAN:
+        value = getattr(job, wire)
+        if wire != name:
+            view[name] = json.loads(value) if value else None
+        else:
+            view[name] = value if value or name in _REQUIRED else None
+    view["payload"] = view["payload"] or {}
+    return view
+
+
 def event_json(
-    *, id: int, job_id: str, type: str, data: Any, created_at: str | None, job: JobView | None
+    *, id: int, job_id: str, type: str, data: Any, created_at: str | None, job: dict | None
 ) -> dict[str, Any]:
     """A job event as the SSE frames carry it; `job` (the finished job) only on terminal events."""
     view: dict[str, Any] = {
@@ -135,5 +145,5 @@ def event_json(
         "created_at": created_at,
     }
     if job is not None:
-        view["job"] = job.as_json()
+        view["job"] = job
     return view

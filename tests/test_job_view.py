@@ -9,6 +9,7 @@ from core.grpc.convert import event_to_pb, job_to_pb
 from core.http.views import event_view, job_view
 from core.queue.models import Job, JobEvent
 from mcp_bridge import views as bridge
+from proto.jobs import JobView, LeasedJob
 
 AT = datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=UTC)
 # The shape clients have always read: every field, in this order, nulls included.
@@ -74,7 +75,7 @@ def _job(**changes: object) -> Job:
 
 def test_a_queued_job_reads_alike_on_http_and_on_the_bridge() -> None:
     job = _job()
-    view = job_view(job).as_json()
+    view = job_view(job)
     assert list(view) == FIELDS
     assert view["id"] == str(job.id) and view["queued_at"] == AT.isoformat()
     assert view["result"] is None and view["started_at"] is None and view["source"] is None
@@ -97,7 +98,8 @@ def test_a_finished_job_reads_alike_on_http_and_on_the_bridge() -> None:
         finished_at=AT + timedelta(seconds=1),
         deadline_at=AT + timedelta(hours=1),
     )
-    view = job_view(job).as_json()
+    view = job_view(job)
+    assert JobView.model_validate(view).model_dump(mode="json") == view  # the documented shape
     assert bridge.job_view(job_to_pb(job)) == view
     event = JobEvent(id=9, job_id=job.id, type="done", data={"a": 1}, created_at=AT)
     assert bridge.event_view(event_to_pb(event, job)) == event_view(event, job)
@@ -108,8 +110,9 @@ def test_a_finished_job_reads_alike_on_http_and_on_the_bridge() -> None:
 def test_only_a_claim_carries_the_lease_token() -> None:
     token = uuid.uuid4()
     job = _job(status="running", lease_token=token, lease_until=AT, worker_id="w1")
-    assert "lease_token" not in job_view(job).as_json()
+    assert "lease_token" not in job_view(job)
     assert job_to_pb(job).lease_token == ""
-    leased = job_view(job, with_lease=True).as_json()
+    leased = job_view(job, with_lease=True)
     assert list(leased) == [*FIELDS, "lease_token"] and leased["lease_token"] == str(token)
+    assert LeasedJob.model_validate(leased).model_dump(mode="json") == leased
     assert job_to_pb(job, with_lease=True).lease_token == str(token)

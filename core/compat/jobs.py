@@ -20,7 +20,7 @@ from core.queue.service import QueueService
 from core.routing.fleet import Fleet
 from core.routing.schemas import LlmRequest
 from core.routing.service import RouteResult, RoutingService
-from proto.contract import THINKING, result_text
+from proto.contract import DELTA, PROGRESS_TYPE, THINKING, TOKEN, result_text
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,10 @@ class CompatJobs:
                 if event.type == "running":
                     text.new_attempt()
                     thinking.new_attempt()
-                elif event.type == "progress" and event.data.get("type") == "token":
+                elif event.type == "progress" and event.data.get(PROGRESS_TYPE) == TOKEN:
                     token = Token(
-                        delta=text.add(str(event.data.get("delta") or "")),
-                        thinking=thinking.add(str(event.data.get("thinking") or "")),
+                        delta=text.add(str(event.data.get(DELTA) or "")),
+                        thinking=thinking.add(str(event.data.get(THINKING) or "")),
                     )
                     if token.delta or token.thinking:
                         yield token

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 from core.errors import InvalidInput, echo
 from core.queue.models import Job, JobEvent
 from proto import llm_pb2 as pb
-from proto.jobs import JobView, LeasedJob
+from proto.jobs import to_pb, view_of
 
 
 def ts(value: datetime | None) -> str:
@@ -46,7 +46,7 @@ def dumps(value: Any) -> str:
 
 
 def job_to_pb(job: Job, *, with_lease: bool = False) -> pb.Job:
-    return (LeasedJob if with_lease else JobView).of(job).to_pb()
+    return to_pb(view_of(job, with_lease=with_lease))
 
 
 def event_to_pb(event: JobEvent, job: Job | None = None) -> pb.JobEvent:

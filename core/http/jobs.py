@@ -85,9 +85,9 @@ async def submit_jobs(
 @router.get("", summary="List jobs, newest first", response_model=JobPage, responses=ok(JobPage))
 async def list_jobs(
     request: Request, _auth: ClientAuth, query: Annotated[JobListQuery, Query()]
-) -> JobPage:
+) -> dict[str, Any]:
     page = await _queue(request).list_jobs(**query.model_dump())
-    return JobPage(jobs=[job_view(j) for j in page.jobs], next_cursor=page.next_cursor)
+    return {"jobs": [job_view(j) for j in page.jobs], "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -96,7 +96,7 @@ async def list_jobs(
     response_model=JobView,
     responses={**ok(JobView), **errors(404)},
 )
-async def get_job(job_id: str, request: Request, _auth: ClientAuth) -> JobView:
+async def get_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
     return job_view(await _queue(request).get(job_id))
 
 
@@ -106,7 +106,7 @@ async def get_job(job_id: str, request: Request, _auth: ClientAuth) -> JobView:
     response_model=JobView,
     responses={**ok(JobView), **errors(404)},
 )
-async def cancel_job(job_id: str, request: Request, _auth: ClientAuth) -> JobView:
+async def cancel_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
     return job_view(await _queue(request).cancel(job_id))
 
 
@@ -135,7 +135,7 @@ async def stream_job(
     events = drain.until_begun(queue.follow(job.id, last_event_id=after, known=True))
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
-        yield {"event": "job", "data": json.dumps(job_view(job).as_json())}
+        yield {"event": "job", "data": json.dumps(job_view(job))}
         terminal = False
         async for event in events:
             if event is None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from core.queue.models import Job, JobEvent
-from proto.jobs import JobView, LeasedJob, event_json
+from proto.jobs import event_json, view_of
 
 
-def job_view(job: Job, *, with_lease: bool = False) -> JobView:
+def job_view(job: Job, *, with_lease: bool = False) -> dict[str, Any]:
     """The public view of `job`; with its lease token for the worker that claimed it."""
-    return (LeasedJob if with_lease else JobView).of(job)
+    return view_of(job, with_lease=with_lease)
 
 
 def event_view(event: JobEvent, job: Job | None = None) -> dict[str, Any]:
@@ -21,5 +21,5 @@ def event_view(event: JobEvent, job: Job | None = None) -> dict[str, Any]:
         type=event.type,
         data=event.data,
         created_at=event.created_at.isoformat() if event.created_at else None,
-        job=JobView.of(job) if job is not None else None,
+        job=view_of(job) if job is not None else None,
     )

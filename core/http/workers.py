@@ -57,10 +57,10 @@ async def register(body: dict[str, WorkerRegister], request: Request, _auth: Wor
     response_model=Claimed,
     responses=ok(Claimed),
 )
-async def claim(body: ClaimRequest, request: Request, _auth: WorkerAuth) -> Claimed:
+async def claim(body: ClaimRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
     """Claims up to max_jobs jobs; with wait_seconds, waits for one. `job` is null when none."""
     jobs = [job_view(j, with_lease=True) for j in await _queue(request).claim(body)]
-    return Claimed(job=jobs[0] if jobs else None, jobs=jobs)
+    return {"job": jobs[0] if jobs else None, "jobs": jobs}
 
 
 @router.post(
