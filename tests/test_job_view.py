@@ -9,6 +9,7 @@ from core.grpc.convert import event_to_pb, job_to_pb
 from core.http.views import event_view, job_view
 from core.queue.models import Job, JobEvent
 from mcp_bridge import views as bridge
+from proto import llm_pb2 as pb
 from proto.jobs import JobView, LeasedJob
 
 AT = datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=UTC)
@@ -116,3 +117,9 @@ def test_only_a_claim_carries_the_lease_token() -> None:
     assert list(leased) == [*FIELDS, "lease_token"] and leased["lease_token"] == str(token)
     assert LeasedJob.model_validate(leased).model_dump(mode="json") == leased
     assert job_to_pb(job, with_lease=True).lease_token == str(token)
+
+
+def test_the_grpc_job_message_has_exactly_the_views_fields() -> None:
+    documents = ("payload", "result", "metrics")  # JSON text on the wire: <name>_json
+    wire = {f"{n}_json" if n in documents else n for n in LeasedJob.model_fields}
+    assert set(pb.Job.DESCRIPTOR.fields_by_name) == wire
