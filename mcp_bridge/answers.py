@@ -1,57 +1,66 @@
-"""Pulling the answer text and token counts out of a finished job's result, whatever the provider.
+"""Pulling the answer text and token counts out of a finished job's result.
 
-Pure functions over plain JSON: Ollama (/api/generate, /api/chat), OpenAI-style chat
-completions (OpenAI, OpenRouter), and our own {"text": ...} shapes.
+Pure functions over plain JSON. Our workers' results follow `proto/contract.py`: the answer
+text in `response` (`text` too for the cloud chat kinds), the provider's own answer in `data`,
+the token counts in the job's metrics. A custom executor's result may instead be a provider's
+answer itself (Ollama /api/generate or /api/chat, an OpenAI-style chat completion), read the
+same way as `data`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from proto.contract import DATA, RESPONSE, TEXT, TOKENS_IN, TOKENS_OUT
 
-def _candidates(result: Any) -> list[dict[str, Any]]:
-    """The result and the wrappers workers put provider answers in (`data`, `response`)."""
-    found: list[dict[str, Any]] = []
-    queue = [result]
-    while queue and len(found) < 6:
-        item = queue.pop(0)
-        if isinstance(item, dict):
-            found.append(item)
-            queue.extend(item.get(k) for k in ("data", "raw", "result") if k in item)
-    return found
+
+def _layers(result: Any) -> list[dict[str, Any]]:
+    """The result and the provider answer it wraps (`data`), those that are objects."""
+    layers = [result] if isinstance(result, dict) else []
+    if layers and isinstance(result.get(DATA), dict):
+        layers.append(result[DATA])
+    return layers
+
+
+def _provider_text(answer: dict[str, Any]) -> str | None:
+    """The text of a provider's own answer: a chat completion's first choice, Ollama's chat
+    message, Ollama's generate `response`."""
+    choices = answer.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        first = choices[0]
+        message = first.get("message")
+        if isinstance(message, dict) and isinstance(message.get("content"), str):
+            return message["content"]
+        if isinstance(first.get("text"), str):
+            return first["text"]
+    message = answer.get("message")
+    if isinstance(message, dict) and isinstance(message.get("content"), str):
+        return message["content"]
+    return None
 
 
 def answer_text(result: Any) -> str | None:
     """The model's answer text, or None when the result holds none (embeddings, echo)."""
     if isinstance(result, str):
         return result
-    for item in _candidates(result):
-        choices = item.get("choices")
-        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-            first = choices[0]
-            message = first.get("message")
-            if isinstance(message, dict) and isinstance(message.get("content"), str):
-                return message["content"]
-            if isinstance(first.get("text"), str):
-                return first["text"]
-        message = item.get("message")
-        if isinstance(message, dict) and isinstance(message.get("content"), str):
-            return message["content"]
-        for key in ("text", "answer", "response", "content", "output"):
-            if isinstance(item.get(key), str):
-                return item[key]
+    for layer in _layers(result):
+        for field in (RESPONSE, TEXT):
+            if isinstance(layer.get(field), str):
+                return layer[field]
+        if (text := _provider_text(layer)) is not None:
+            return text
     return None
 
 
 def token_counts(result: Any, metrics: Any = None) -> tuple[int | None, int | None]:
     """(tokens_in, tokens_out) from the job's metrics or the provider's answer."""
     pairs = (
-        ("tokens_in", "tokens_out"),
+        (TOKENS_IN, TOKENS_OUT),
         ("prompt_tokens", "completion_tokens"),
         ("prompt_eval_count", "eval_count"),
         ("input_tokens", "output_tokens"),
     )
-    for item in [*_candidates(metrics), *_candidates(result)]:
+    for item in [*_layers(metrics), *_layers(result)]:
         usage = item.get("usage") if isinstance(item.get("usage"), dict) else None
         for source in (item, usage):
             if not source:

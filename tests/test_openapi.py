@@ -130,11 +130,11 @@ async def test_documented_bodies_match_real_answers(http: httpx.AsyncClient) -> 
     )
     claim = {"worker_id": "w1", "kinds": ["echo"], "lease_seconds": 30}
     claimed = o.Claimed.model_validate((await http.post("/v1/workers/claim", json=claim)).json())
-    assert claimed.job is not None and claimed.job["id"] == submitted.job_id
+    assert claimed.job is not None and claimed.job.id == submitted.job_id
     lease = {
         "worker_id": "w1",
         "job_id": submitted.job_id,
-        "lease_token": claimed.job["lease_token"],
+        "lease_token": claimed.job.lease_token,
     }
     o.HeartbeatAnswer.model_validate((await http.post("/v1/workers/heartbeat", json=lease)).json())
     o.Completed.model_validate(

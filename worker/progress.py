@@ -13,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from proto.contract import DELTA, PROGRESS_TYPE, THINKING, TOKEN
+
 log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -73,11 +75,11 @@ class ProgressBatcher:
 
     async def _flush(self) -> None:
         text, thinking = self._take(self._text), self._take(self._thinking)
-        data: dict[str, Any] = {"type": "token"}
+        data: dict[str, Any] = {PROGRESS_TYPE: TOKEN}
         if text:
-            data["delta"] = text
+            data[DELTA] = text
         if thinking:
-            data["thinking"] = thinking
+            data[THINKING] = thinking
         if self.failed:
             return
         try:

@@ -22,6 +22,7 @@ from core.queue.service import QueueService, Watch
 from core.routing.fleet import Fleet
 from core.routing.schemas import LlmRequest
 from core.routing.service import RouteResult, RoutingService
+from proto.contract import DELTA, PROGRESS_TYPE, THINKING, TOKEN, result_text
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,6 @@ WATCH_KEPT_SECONDS = 60.0
 class Token:
     delta: str = ""
     thinking: str = ""
-
-
-def _text(job: Job, key: str) -> str:
-    result = job.result if isinstance(job.result, dict) else {}
-    value = result.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def check_done(job: Job) -> Job:
@@ -109,10 +104,10 @@ class CompatJobs:
                 if event.type == "running":
                     text.new_attempt()
                     thinking.new_attempt()
-                elif event.type == "progress" and event.data.get("type") == "token":
+                elif event.type == "progress" and event.data.get(PROGRESS_TYPE) == TOKEN:
                     token = Token(
-                        delta=text.add(str(event.data.get("delta") or "")),
-                        thinking=thinking.add(str(event.data.get("thinking") or "")),
+                        delta=text.add(str(event.data.get(DELTA) or "")),
+                        thinking=thinking.add(str(event.data.get(THINKING) or "")),
                     )
                     if token.delta or token.thinking:
                         yield token
@@ -122,8 +117,8 @@ class CompatJobs:
             job = final or await self._queue.get(job_id)
             finished = True
             rest = Token(
-                delta=_remainder(_text(job, "response"), text.sent),
-                thinking=_remainder(_text(job, "thinking"), thinking.sent),
+                delta=_remainder(result_text(job.result), text.sent),
+                thinking=_remainder(result_text(job.result, THINKING), thinking.sent),
             )
             if job.status == DONE and (text.diverged or thinking.diverged):
                 raise JobFailedUpstream(

@@ -8,6 +8,7 @@ from typing import Any
 from core.compat import openai_views, tool_calls
 from core.errors import UnknownModel
 from core.queue.models import Job
+from proto.contract import DATA, LATENCY_MS, THINKING, TOKENS_IN, TOKENS_OUT, result_text
 
 OLLAMA_VERSION = "0.9.0"
 _STATS = (
@@ -39,17 +40,17 @@ def _result(job: Job) -> dict[str, Any]:
 
 def stats(job: Job) -> dict[str, Any]:
     """Ollama's timing fields: the device's own when Ollama ran it, else from our metrics."""
-    data = _result(job).get("data")
+    data = _result(job).get(DATA)
     if isinstance(data, dict) and "eval_count" in data:
         return {k: data[k] for k in _STATS if k in data}
     metrics = job.metrics if isinstance(job.metrics, dict) else {}
-    latency_ns = int(float(metrics.get("latency_ms") or 0) * 1e6)
+    latency_ns = int(float(metrics.get(LATENCY_MS) or 0) * 1e6)
     return {
         "total_duration": latency_ns,
         "load_duration": 0,
-        "prompt_eval_count": int(metrics.get("tokens_in") or 0),
+        "prompt_eval_count": int(metrics.get(TOKENS_IN) or 0),
         "prompt_eval_duration": 0,
-        "eval_count": int(metrics.get("tokens_out") or 0),
+        "eval_count": int(metrics.get(TOKENS_OUT) or 0),
         "eval_duration": latency_ns,
     }
 
@@ -62,7 +63,7 @@ def generate_line(model: str, text: str = "", thinking: str = "") -> dict[str, A
 
 
 def _data(job: Job) -> dict[str, Any]:
-    data = _result(job).get("data")
+    data = _result(job).get(DATA)
     return data if isinstance(data, dict) else {}
 
 
@@ -83,13 +84,13 @@ def generate_final(job: Job, model: str, *, whole: bool) -> dict[str, Any]:
     line: dict[str, Any] = {
         "model": model,
         "created_at": now(),
-        "response": (result.get("response") or "") if whole else "",
+        "response": result_text(result) if whole else "",
         "done": True,
         "done_reason": done_reason(job),
         **stats(job),
     }
-    if whole and result.get("thinking"):
-        line["thinking"] = result["thinking"]
+    if whole and result.get(THINKING):
+        line["thinking"] = result[THINKING]
     if isinstance(_data(job).get("context"), list):
         line["context"] = _data(job)["context"]
     return line
@@ -116,10 +117,10 @@ def chat_final(job: Job, model: str, *, whole: bool) -> dict[str, Any]:
     result = _result(job)
     message: dict[str, Any] = {
         "role": "assistant",
-        "content": (result.get("response") or "") if whole else "",
+        "content": result_text(result) if whole else "",
     }
-    if whole and result.get("thinking"):
-        message["thinking"] = result["thinking"]
+    if whole and result.get(THINKING):
+        message["thinking"] = result[THINKING]
     if whole and (calls := tool_calls.of_job(job)):
         message["tool_calls"] = [c.ollama() for c in calls]
     return {

@@ -13,6 +13,7 @@ from core import errors
 from core.compat import tool_calls
 from core.errors import InvalidInput, JobFailedUpstream, UnknownModel
 from core.queue.models import Job
+from proto.contract import DATA, THINKING, TOKENS_IN, TOKENS_OUT, result_text
 
 
 def error_body(message: str, type_: str, code: str | None, param: str | None = None) -> dict:
@@ -51,8 +52,8 @@ def completion_id(job_id: str) -> str:
 
 def _usage(job: Job) -> dict[str, int]:
     metrics = job.metrics if isinstance(job.metrics, dict) else {}
-    tokens_in = metrics.get("tokens_in") if isinstance(metrics.get("tokens_in"), int) else 0
-    tokens_out = metrics.get("tokens_out") if isinstance(metrics.get("tokens_out"), int) else 0
+    tokens_in = metrics.get(TOKENS_IN) if isinstance(metrics.get(TOKENS_IN), int) else 0
+    tokens_out = metrics.get(TOKENS_OUT) if isinstance(metrics.get(TOKENS_OUT), int) else 0
     return {
         "prompt_tokens": tokens_in,
         "completion_tokens": tokens_out,
@@ -72,7 +73,7 @@ def finish_reason(job: Job) -> str:
         return cloud["finish_reason"]
     if tool_calls.of_job(job):
         return "tool_calls"
-    data = _result(job).get("data")
+    data = _result(job).get(DATA)
     if isinstance(data, dict) and data.get("done_reason") == "length":
         return "length"
     return "stop"
@@ -80,9 +81,9 @@ def finish_reason(job: Job) -> str:
 
 def chat_completion(job: Job, model: str, created: int) -> dict[str, Any]:
     result = _result(job)
-    message: dict[str, Any] = {"role": "assistant", "content": result.get("response") or ""}
-    if result.get("thinking"):
-        message["reasoning_content"] = result["thinking"]
+    message: dict[str, Any] = {"role": "assistant", "content": result_text(result)}
+    if result.get(THINKING):
+        message["reasoning_content"] = result[THINKING]
     calls = tool_calls.of_job(job)
     if calls:
         message["tool_calls"] = [c.openai() for c in calls]
@@ -102,7 +103,7 @@ def chat_completion(job: Job, model: str, created: int) -> dict[str, Any]:
 
 def _cloud_choice(result: dict[str, Any]) -> dict[str, Any]:
     """The first choice of a cloud provider's own answer (result.data), if it is one."""
-    data = result.get("data")
+    data = result.get(DATA)
     choices = data.get("choices") if isinstance(data, dict) else None
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):
         choice = choices[0]
@@ -195,7 +196,7 @@ def with_dimensions(vectors: list[list[float]], dimensions: int | None) -> list[
 
 
 def vectors_of(job: Job) -> list[list[float]]:
-    data = _result(job).get("data") or {}
+    data = _result(job).get(DATA) or {}
     if isinstance(data.get("embeddings"), list):
         return data["embeddings"]
     if isinstance(data.get("embedding"), list):

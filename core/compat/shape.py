@@ -16,25 +16,8 @@ from core.routing.decide import Decision
 from core.routing.fleet import Fleet
 from core.routing.model_names import split_provider
 from core.routing.schemas import Constraints, LlmRequest, Message
+from proto.contract import CLOUD_PASSTHROUGH, STREAM
 
-# OpenAI request fields a cloud provider gets as they came.
-CLOUD_PASSTHROUGH = (
-    "top_p",
-    "stop",
-    "seed",
-    "response_format",
-    "tools",
-    "tool_choice",
-    "parallel_tool_calls",
-    "presence_penalty",
-    "frequency_penalty",
-    "max_completion_tokens",
-    "logprobs",
-    "top_logprobs",
-    "logit_bias",
-    "reasoning_effort",
-    "user",
-)
 # Ollama request fields an Ollama device gets as they came.
 OLLAMA_PASSTHROUGH = (
     "think",
@@ -125,7 +108,7 @@ def openai_chat_shape(body: dict[str, Any], *, stream: bool) -> Shape:
             payload = dict(decision.payload)
             payload["messages"] = body["messages"]
             payload.update({k: body[k] for k in CLOUD_PASSTHROUGH if body.get(k) is not None})
-        payload["stream"] = stream
+        payload[STREAM] = stream
         return payload
 
     return shape
@@ -143,7 +126,7 @@ def ollama_chat_shape(body: dict[str, Any], *, stream: bool) -> Shape:
             payload = dict(decision.payload)
             payload["messages"] = convert.ollama_to_openai(body["messages"])
             payload.update(params.ollama_to_cloud(body))
-        payload["stream"] = stream
+        payload[STREAM] = stream
         return payload
 
     return shape
@@ -161,7 +144,7 @@ def generate_shape(body: dict[str, Any], *, stream: bool) -> Shape:
         else:
             payload = dict(decision.payload)
             payload.update(params.ollama_to_cloud(body))
-        payload["stream"] = stream
+        payload[STREAM] = stream
         return payload
 
     return shape

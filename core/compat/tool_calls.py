@@ -13,6 +13,7 @@ from typing import Any
 
 from core.errors import InvalidInput
 from core.queue.models import Job
+from proto.contract import DATA
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def call_id(job_id: str, index: int) -> str:
 def of_job(job: Job) -> list[ToolCall]:
     """The tool calls in a finished job's answer (Ollama's message or a cloud's first choice)."""
     result = job.result if isinstance(job.result, dict) else {}
-    data = result.get("data") if isinstance(result.get("data"), dict) else {}
+    data = result.get(DATA) if isinstance(result.get(DATA), dict) else {}
     choices = data.get("choices")
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):
         message = choices[0].get("message") or {}

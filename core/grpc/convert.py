@@ -6,9 +6,12 @@ import json
 from datetime import datetime
 from typing import Any
 
+from google.protobuf.message import Message
+
 from core.errors import InvalidInput, echo
 from core.queue.models import Job, JobEvent
 from proto import llm_pb2 as pb
+from proto.jobs import to_pb, view_of
 
 
 def ts(value: datetime | None) -> str:
@@ -43,33 +46,7 @@ def dumps(value: Any) -> str:
 
 
 def job_to_pb(job: Job, *, with_lease: bool = False) -> pb.Job:
-    return pb.Job(
-        id=str(job.id),
-        kind=job.kind,
-        payload_json=dumps(job.payload),
-        priority=job.priority,
-        source=job.source or "",
-        status=job.status,
-        attempts=job.attempts,
-        max_attempts=job.max_attempts,
-        result_json=dumps(job.result),
-        error=job.error or "",
-        worker_id=job.worker_id or "",
-        queued_at=ts(job.queued_at),
-        started_at=ts(job.started_at),
-        finished_at=ts(job.finished_at),
-        updated_at=ts(job.updated_at),
-        deadline_at=ts(job.deadline_at),
-        lease_until=ts(job.lease_until),
-        provider=job.provider or "",
-        model=job.model or "",
-        device_id=job.device_id or "",
-        run_after=ts(job.run_after),
-        idempotency_key=job.idempotency_key or "",
-        lease_token=str(job.lease_token) if with_lease and job.lease_token else "",
-        cancel_requested=job.cancel_requested,
-        metrics_json=dumps(job.metrics),
-    )
+    return to_pb(view_of(job, with_lease=with_lease))
 
 
 def event_to_pb(event: JobEvent, job: Job | None = None) -> pb.JobEvent:
@@ -85,18 +62,29 @@ def event_to_pb(event: JobEvent, job: Job | None = None) -> pb.JobEvent:
     return message
 
 
+def given(message: Message, *names: str) -> dict[str, Any]:
+    """The named fields the caller set, for a schema whose defaults fill in the rest, as they
+    do for a field absent from an HTTP body. proto3 cannot tell an unset number or text from 0
+    or "": those count as not given; a field declared `optional` counts when present."""
+    fields: dict[str, Any] = {}
+    for name in names:
+        value = getattr(message, name)
+        if message.HasField(name) if _has_presence(message, name) else bool(value):
+            fields[name] = value
+    return fields
+
+
+def _has_presence(message: Message, name: str) -> bool:
+    return message.DESCRIPTOR.fields_by_name[name].has_presence
+
+
 def submit_fields(req: pb.SubmitJobRequest) -> dict[str, Any]:
     """The fields of a SubmitJobRequest as JobCreate input (unset fields left to defaults)."""
-    fields: dict[str, Any] = {
+    return {
         "kind": req.kind,
         "payload": parse_json("payload_json", req.payload_json, default={}, object_only=True),
         "priority": req.priority,
         "deadline_at": parse_ts("deadline_at", req.deadline_at),
         "run_after": parse_ts("run_after", req.run_after),
+        **given(req, "max_attempts", "source", "idempotency_key", "provider", "model", "device_id"),
     }
-    if req.max_attempts:
-        fields["max_attempts"] = req.max_attempts
-    for name in ("source", "idempotency_key", "provider", "model", "device_id"):
-        if value := getattr(req, name):
-            fields[name] = value
-    return fields

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -17,15 +16,14 @@ from core.dashboard.view import snapshot_view
 from core.drain import HANDED_BACK, Drain
 from core.fleet.schemas import DeviceOffline
 from core.fleet.service import FleetService
-from core.grpc.convert import dumps, event_to_pb, job_to_pb, parse_json, submit_fields, ts
-from core.queue.models import STATUSES
+from core.grpc.convert import dumps, event_to_pb, given, job_to_pb, parse_json, submit_fields, ts
 from core.queue.schemas import (
-    MAX_BATCH,
     ClaimRequest,
     CompleteRequest,
     FailRequest,
     HeartbeatRequest,
     JobCreate,
+    JobListQuery,
     ProgressRequest,
     WorkerRegister,
 )
@@ -79,7 +77,7 @@ def _complete_fields(req: pb.CompleteJobRequest) -> CompleteRequest:
     return CompleteRequest(
         worker_id=req.worker_id,
         job_id=req.job_id,
-        lease_token=req.lease_token or None,
+        **given(req, "lease_token"),
         result=parse_json("result_json", req.result_json),
         metrics=parse_json("metrics_json", req.metrics_json, object_only=True),
     )
@@ -112,8 +110,6 @@ class CoreServicer(pb_grpc.CoreServicer):
     async def SubmitJobs(
         self, request: pb.SubmitJobsRequest, context: Any
     ) -> pb.SubmitJobsResponse:
-        if not 1 <= len(request.jobs) <= MAX_BATCH:
-            raise errors.InvalidInput(f"a batch holds 1 to {MAX_BATCH} jobs")
         creates = [JobCreate(**submit_fields(j)) for j in request.jobs]
         results = await self._queue.submit(creates)
         return pb.SubmitJobsResponse(
@@ -133,21 +129,8 @@ class CoreServicer(pb_grpc.CoreServicer):
 
     @_translated
     async def ListJobs(self, request: pb.ListJobsRequest, context: Any) -> pb.ListJobsResponse:
-        limit = request.limit or 50
-        if not 1 <= limit <= 500:
-            raise errors.InvalidInput("limit must be between 1 and 500")
-        if request.status and request.status not in STATUSES:
-            # As GET /v1/jobs?status=: an unknown status is refused, not an empty page.
-            raise errors.ValidationFailed(
-                f"status must be one of {', '.join(STATUSES)}, not {errors.echo(request.status)!r}"
-            )
-        page = await self._queue.list_jobs(
-            status=request.status or None,
-            kind=request.kind or None,
-            source=request.source or None,
-            limit=limit,
-            cursor=request.cursor or None,
-        )
+        query = JobListQuery(**given(request, "status", "kind", "source", "limit", "cursor"))
+        page = await self._queue.list_jobs(**query.model_dump())
         return pb.ListJobsResponse(
             jobs=[job_to_pb(j) for j in page.jobs], next_cursor=page.next_cursor or ""
         )
@@ -179,12 +162,9 @@ class CoreServicer(pb_grpc.CoreServicer):
         w = request.worker
         registration = WorkerRegister(
             id=w.id,
-            name=w.name or None,
-            platform=w.platform or None,
-            arch=w.arch or None,
-            host=w.host or None,
             tags=dict(w.tags),
             kinds=list(w.kinds),
+            **given(w, "name", "platform", "arch", "host"),
         )
         await self._queue.register_worker(registration)
         return pb.RegisterWorkerResponse(ok=True, worker_id=registration.id)
@@ -194,9 +174,7 @@ class CoreServicer(pb_grpc.CoreServicer):
         claim = ClaimRequest(
             worker_id=request.worker_id,
             kinds=list(request.kinds),
-            lease_seconds=request.lease_seconds or 60,
-            max_jobs=request.max_jobs or 1,
-            wait_seconds=request.wait_seconds,
+            **given(request, "lease_seconds", "max_jobs", "wait_seconds"),
         )
         jobs = [job_to_pb(j, with_lease=True) for j in await self._queue.claim(claim)]
         response = pb.ClaimJobResponse(found=bool(jobs), jobs=jobs)
@@ -210,8 +188,7 @@ class CoreServicer(pb_grpc.CoreServicer):
             HeartbeatRequest(
                 worker_id=request.worker_id,
                 job_id=request.job_id,
-                lease_token=request.lease_token or None,
-                extend_seconds=request.extend_seconds or 60,
+                **given(request, "lease_token", "extend_seconds"),
             )
         )
         return pb.HeartbeatResponse(
@@ -229,8 +206,6 @@ class CoreServicer(pb_grpc.CoreServicer):
     async def CompleteJobs(
         self, request: pb.CompleteJobsRequest, context: Any
     ) -> pb.CompleteJobsResponse:
-        if not 1 <= len(request.jobs) <= MAX_BATCH:
-            raise errors.InvalidInput(f"a batch holds 1 to {MAX_BATCH} completions")
         statuses = await self._queue.complete_many([_complete_fields(j) for j in request.jobs])
         return pb.CompleteJobsResponse(
             results=[pb.CompleteJobResponse(ok=s is not None, status=s or "") for s in statuses]
@@ -242,14 +217,9 @@ class CoreServicer(pb_grpc.CoreServicer):
             FailRequest(
                 worker_id=request.worker_id,
                 job_id=request.job_id,
-                lease_token=request.lease_token or None,
-                error=request.error or "unknown error",
                 metrics=parse_json("metrics_json", request.metrics_json, object_only=True),
-                retryable=request.retryable if request.HasField("retryable") else True,
-                release=request.release,
-                retry_after=request.retry_after_seconds
-                if request.HasField("retry_after_seconds")
-                else None,
+                retry_after=given(request, "retry_after_seconds").get("retry_after_seconds"),
+                **given(request, "lease_token", "error", "retryable", "release"),
             )
         )
         return pb.FailJobResponse(ok=True, status=outcome.status, run_after=ts(outcome.run_after))
@@ -274,7 +244,7 @@ class CoreServicer(pb_grpc.CoreServicer):
             ProgressRequest(
                 worker_id=request.worker_id,
                 job_id=request.job_id,
-                lease_token=request.lease_token or None,
+                **given(request, "lease_token"),
                 data=parse_json("data_json", request.data_json, default={}, object_only=True),
             )
         )
@@ -326,9 +296,6 @@ class CoreServicer(pb_grpc.CoreServicer):
         self, request: pb.ReportBenchmarkRequest, context: Any
     ) -> pb.ReportBenchmarkResponse:
         report = BenchmarkReport(
-            job_id=request.job_id or None,
-            device_id=request.device_id or None,
-            provider=request.provider or "ollama",
             model=request.model,
             task_type=request.task_type,
             tokens_in=request.tokens_in,
@@ -336,19 +303,9 @@ class CoreServicer(pb_grpc.CoreServicer):
             latency_ms=request.latency_ms,
             tps=request.tps,
             ok=request.ok,
-            error=request.error or None,
+            **given(request, "job_id", "device_id", "provider", "error"),
         )
-        job_id = None
-        if report.job_id:
-            try:
-                job_id = uuid.UUID(report.job_id)
-            except ValueError:
-                raise errors.InvalidInput(
-                    f"job_id {errors.echo(report.job_id)!r} is not a job id"
-                ) from None
-        await self._routing.report_benchmark(
-            BenchmarkRecord(**{**report.model_dump(), "job_id": job_id})
-        )
+        await self._routing.report_benchmark(BenchmarkRecord(**report.model_dump()))
         return pb.ReportBenchmarkResponse(ok=True)
 
     @_translated

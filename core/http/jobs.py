@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from core.errors import InvalidInput
 from core.http.auth import ClientAuth
 from core.http.openapi import BODY_ERRORS, JobPage, JobsSubmitted, JobSubmitted, JobView, errors, ok
 from core.http.views import event_view, job_view
-from core.queue.models import STATUSES
-from core.queue.schemas import MAX_BATCH, JobCreate
+from core.queue.schemas import JobCreate, JobListQuery
 from core.queue.service import QueueService
 from proto.event_ids import parse_last_event_id
 
@@ -32,6 +30,7 @@ def _queue(request: Request) -> QueueService:
     "",
     status_code=201,
     summary="Enqueue a job",
+    response_model=JobSubmitted,
     responses={**ok(JobSubmitted, 201), **ok(JobSubmitted), **errors(*BODY_ERRORS)},
 )
 async def submit_job(
@@ -54,6 +53,7 @@ async def submit_job(
     "/batch",
     status_code=201,
     summary="Enqueue several jobs in one transaction",
+    response_model=JobsSubmitted,
     responses={**ok(JobsSubmitted, 201), **ok(JobsSubmitted), **errors(*BODY_ERRORS)},
 )
 async def submit_jobs(
@@ -65,8 +65,6 @@ async def submit_jobs(
 ) -> dict[str, Any]:
     """201 with the jobs; with an Idempotency-Key, job i gets the key `<key>:<i>` (unless it
     names its own), so the same batch sent again answers 200 with the same jobs."""
-    if not 1 <= len(body) <= MAX_BATCH:
-        raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} jobs, not {len(body)}")
     if idempotency_key:
         body = [
             job
@@ -84,30 +82,30 @@ async def submit_jobs(
     }
 
 
-@router.get("", summary="List jobs, newest first", responses=ok(JobPage))
+@router.get("", summary="List jobs, newest first", response_model=JobPage, responses=ok(JobPage))
 async def list_jobs(
-    request: Request,
-    _auth: ClientAuth,
-    status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
-    kind: Annotated[str | None, Query(max_length=100)] = None,
-    source: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    request: Request, _auth: ClientAuth, query: Annotated[JobListQuery, Query()]
 ) -> dict[str, Any]:
-    page = await _queue(request).list_jobs(
-        status=status, kind=kind, source=source, limit=limit, cursor=cursor
-    )
+    page = await _queue(request).list_jobs(**query.model_dump())
     return {"jobs": [job_view(j) for j in page.jobs], "next_cursor": page.next_cursor}
 
 
 @router.get(
-    "/{job_id}", summary="A job's status and result", responses={**ok(JobView), **errors(404)}
+    "/{job_id}",
+    summary="A job's status and result",
+    response_model=JobView,
+    responses={**ok(JobView), **errors(404)},
 )
 async def get_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
     return job_view(await _queue(request).get(job_id))
 
 
-@router.post("/{job_id}/cancel", summary="Cancel a job", responses={**ok(JobView), **errors(404)})
+@router.post(
+    "/{job_id}/cancel",
+    summary="Cancel a job",
+    response_model=JobView,
+    responses={**ok(JobView), **errors(404)},
+)
 async def cancel_job(job_id: str, request: Request, _auth: ClientAuth) -> dict[str, Any]:
     return job_view(await _queue(request).cancel(job_id))
 

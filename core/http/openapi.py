@@ -1,7 +1,8 @@
 """What the OpenAPI schema (/docs, /openapi.json) says about answers: the error shape, which
-errors a route can give, and the shapes of the main success bodies.
+errors a route can give, and the shapes of the success bodies.
 
-Documentation only: the routers keep returning their dicts (no response_model filtering).
+The job routes answer through these models (`response_model`, the Job itself from
+`proto/jobs.py`); the other routes return dicts these models document.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from proto.jobs import JobView, LeasedJob
 
 
 class ErrorDetail(BaseModel):
@@ -53,37 +56,6 @@ class JobsSubmitted(BaseModel):
     jobs: list[JobSubmitted]
 
 
-class JobView(BaseModel):
-    """A job as GET /v1/jobs/{id} answers it."""
-
-    id: str
-    kind: str
-    status: Literal["queued", "running", "done", "error", "canceled"]
-    payload: dict[str, Any]
-    result: Any = Field(None, description="the handler's result once done, e.g. {data: ...}")
-    error: str | None = None
-    priority: int
-    source: str | None = None
-    attempts: int
-    max_attempts: int
-    worker_id: str | None = None
-    provider: str | None = None
-    model: str | None = None
-    device_id: str | None = None
-    metrics: dict[str, Any] | None = Field(
-        None, description="tokens_in, tokens_out, latency_ms, tps, provider, model, device_id"
-    )
-    idempotency_key: str | None = None
-    cancel_requested: bool
-    queued_at: str | None = None
-    run_after: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-    updated_at: str | None = None
-    deadline_at: str | None = None
-    lease_until: str | None = None
-
-
 class JobPage(BaseModel):
     jobs: list[JobView]
     next_cursor: str | None = Field(None, description="pass as ?cursor= for the next page")
@@ -118,8 +90,8 @@ class WorkerRegistered(BaseModel):
 class Claimed(BaseModel):
     """`job` is the first of `jobs`, null when none; each carries its lease_token."""
 
-    job: dict[str, Any] | None
-    jobs: list[dict[str, Any]]
+    job: LeasedJob | None
+    jobs: list[LeasedJob]
 
 
 class HeartbeatAnswer(BaseModel):

@@ -55,6 +55,7 @@ async def register(body: dict[str, WorkerRegister], request: Request, _auth: Wor
 @router.post(
     "/claim",
     summary="Claim jobs under a lease (long-poll with wait_seconds)",
+    response_model=Claimed,
     responses=ok(Claimed),
 )
 async def claim(body: ClaimRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:

@@ -6,18 +6,9 @@ from collections.abc import Iterable
 
 from prometheus_client import Counter
 
-# The kinds llm-mcp's own worker runs; other kinds become labels once a worker offers them.
-BUILTIN_KINDS = frozenset(
-    {
-        "echo",
-        "ollama.generate",
-        "ollama.embed",
-        "openai.chat",
-        "openrouter.chat",
-        "benchmark.ollama.generate",
-        "benchmark.ollama.embed",
-    }
-)
+from proto.contract import BUILTIN_KINDS
+
+# Other kinds than the built-in ones become labels once a worker offers them.
 # A worker token could still offer made-up kinds: the labels stay bounded.
 MAX_OFFERED_KINDS = 200
 OTHER = "other"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
 from core.bounds import StrictFloat, StrictInt, StrictModel, bounded_document, in_range
+from core.errors import InvalidInput
+from core.queue.models import STATUSES
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_RESULT_BYTES = 4 * 1024 * 1024
@@ -28,6 +30,14 @@ def _json_size(value: Any) -> int:
 
 
 _Strict = StrictModel
+
+
+def check_batch(size: int, what: str = "jobs") -> None:
+    """InvalidInput unless a batch holds 1 to MAX_BATCH items."""
+    if not 1 <= size <= MAX_BATCH:
+        raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} {what}, not {size}")
+
+
 # Ids a caller makes up (job ids and lease tokens are UUIDs; longer is never one).
 IdText = Annotated[str, StringConstraints(max_length=100)]
 
@@ -57,6 +67,16 @@ class JobCreate(_Strict):
     @classmethod
     def _timestamp(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         return in_range(info.field_name or "timestamp", value)
+
+
+class JobListQuery(BaseModel):
+    """Which jobs to list (GET /v1/jobs's query, gRPC ListJobs), newest first."""
+
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+    kind: Annotated[str, StringConstraints(max_length=100)] | None = None
+    source: Annotated[str, StringConstraints(max_length=200)] | None = None
+    limit: int = Field(50, ge=1, le=500)
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 class WorkerRegister(_Strict):

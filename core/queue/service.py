@@ -46,6 +46,7 @@ from core.queue.schemas import (
     JobCreate,
     ProgressRequest,
     WorkerRegister,
+    check_batch,
 )
 from core.queue.store import JobStore
 from proto.event_ids import check_event_id
@@ -186,8 +187,10 @@ class QueueService:
     async def submit(self, requests: Sequence[JobCreate]) -> list[SubmitResult]:
         """Enqueues jobs; a known idempotency key answers with the existing job (created=False).
 
-        Raises IdempotencyConflict when a key is reused for a different kind or payload.
+        Raises IdempotencyConflict when a key is reused for a different kind or payload, and
+        InvalidInput for a batch of 0 or more than MAX_BATCH jobs.
         """
+        check_batch(len(requests))
         new = [NewJob(**r.model_dump()) for r in requests]
         if self._hooks is not None:
             new = await self._hooks.admit(new)
@@ -489,7 +492,9 @@ class QueueService:
     async def complete_many(self, requests: Sequence[CompleteRequest]) -> list[str | None]:
         """One status per request, None where the lease was not held (that item changed nothing).
 
-        A job named twice is completed once: its first item; later ones answer None."""
+        A job named twice is completed once: its first item; later ones answer None. InvalidInput
+        for a batch of 0 or more than MAX_BATCH."""
+        check_batch(len(requests), "completions")
         all_items = [
             Completion(
                 job_id=parse_job_id(r.job_id),

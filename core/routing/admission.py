@@ -16,7 +16,8 @@ from typing import Any
 from core.errors import InvalidInput
 from core.queue.models import NewJob
 from core.routing.devices import device_for_address, limit_violation, rank_devices
-from core.routing.fleet import ADDRESS_KEYS, DEVICE_KINDS, Fleet
+from core.routing.fleet import Fleet
+from proto.contract import ADDRESS_KEYS, DEVICE_KINDS
 
 
 def needs_fleet(job: NewJob) -> bool:

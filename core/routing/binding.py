@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from proto.contract import NUM_CTX_LIMIT, OLLAMA_ADDR, OLLAMA_HOST
+
 
 @dataclass(frozen=True)
 class QueuedJob:
@@ -26,9 +28,9 @@ class Slot:
 
     def device_fields(self) -> dict[str, Any]:
         fields = {
-            "ollama_addr": self.ollama_addr,
-            "ollama_host": self.ollama_host,
-            "num_ctx_limit": self.num_ctx_limit,
+            OLLAMA_ADDR: self.ollama_addr,
+            OLLAMA_HOST: self.ollama_host,
+            NUM_CTX_LIMIT: self.num_ctx_limit,
         }
         return {k: v for k, v in fields.items() if v is not None}
 

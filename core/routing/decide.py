@@ -18,9 +18,10 @@ from typing import Any
 
 from core.errors import InvalidInput, NoRoute, UnknownModel
 from core.routing.devices import device_for_address, limit_violation, rank_devices
-from core.routing.fleet import ADDRESS_KEYS, Fleet
+from core.routing.fleet import Fleet
 from core.routing.model_names import catalog_name, cloud_for, split_provider
 from core.routing.schemas import LlmRequest
+from proto.contract import ADDRESS_KEYS, OLLAMA_EMBED, kind_for
 
 CLOUDS = ("openrouter", "openai")
 # Tokens assumed for a latency prediction when the request gives no max_tokens.
@@ -45,12 +46,6 @@ class _Skip(Exception):
     def __init__(self, message: str, *, unprocessable: bool = False) -> None:
         super().__init__(message)
         self.unprocessable = unprocessable
-
-
-def kind_for(provider: str, task: str) -> str | None:
-    if provider == "ollama":
-        return "ollama.embed" if task == "embed" else "ollama.generate"
-    return None if task == "embed" else f"{provider}.chat"
 
 
 def _ollama_name(fleet: Fleet, model: str) -> str | None:
@@ -80,7 +75,7 @@ def _messages(req: LlmRequest) -> list[dict[str, str]]:
 def build_payload(req: LlmRequest, provider: str, kind: str, model: str) -> dict[str, Any]:
     """The job payload for a request without an explicit one: /api/generate's body for Ollama
     (messages folded into system and prompt), a chat completion's for a cloud."""
-    if kind == "ollama.embed":
+    if kind == OLLAMA_EMBED:
         text = req.prompt if req.prompt is not None else _messages(req)[-1]["content"]
         return {"model": model, "prompt": text}
     if provider == "ollama":

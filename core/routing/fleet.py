@@ -7,13 +7,6 @@ from dataclasses import dataclass, field
 
 from core.routing.limits import LimitsTable, ModelFacts
 
-# Job kinds that run on an Ollama device: bound to one at claim time, counted per device.
-DEVICE_KINDS = frozenset(
-    {"ollama.generate", "ollama.embed", "benchmark.ollama.generate", "benchmark.ollama.embed"}
-)
-# Payload keys that point a worker somewhere; accepted only when they name a known device.
-ADDRESS_KEYS = ("ollama_addr", "ollama_host", "base_url", "ollama_base_url")
-
 
 @dataclass(frozen=True)
 class Device:

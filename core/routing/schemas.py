@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
@@ -71,7 +72,7 @@ class BenchmarkRun(_Strict):
 class BenchmarkReport(_Strict):
     """A worker's benchmark figures (gRPC ReportBenchmark); bounded like every other input."""
 
-    job_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    job_id: uuid.UUID | None = None
     device_id: ShortText | None = None
     provider: ShortText = "ollama"
     model: Annotated[str, StringConstraints(max_length=200)] = ""

@@ -16,9 +16,10 @@ from core.routing.breaker_store import BreakerStore
 from core.routing.decide import Decision, cloud_fallback, route
 from core.routing.devices import limit_violation
 from core.routing.failover import Failover
-from core.routing.fleet import DEVICE_KINDS, DefaultModels, Fleet
+from core.routing.fleet import DefaultModels, Fleet
 from core.routing.schemas import BenchmarkRun, LlmRequest
 from core.routing.store import BenchmarkRecord, RoutingStore, overhead_ms
+from proto.contract import DEVICE_KINDS, LATENCY_MS, TOKENS_OUT, TPS, benchmark_kind
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +114,9 @@ class DeviceQueueHooks(FleetReader):
                 continue
             if m.get("benchmark") or not m.get("device_id") or not m.get("model"):
                 continue
-            tps = _number(m.get("tps"))
-            latency = _number(m.get("latency_ms"))
-            tokens_out = _number(m.get("tokens_out"))
+            tps = _number(m.get(TPS))
+            latency = _number(m.get(LATENCY_MS))
+            tokens_out = _number(m.get(TOKENS_OUT))
             if tps is None and latency is None:
                 continue
             overhead = overhead_ms(latency, int(tokens_out) if tokens_out else None, tps)
@@ -223,7 +224,7 @@ class RoutingService(FleetReader):
         violation = limit_violation(fleet, device.id, body.model)
         if violation:
             raise InvalidInput(f"device {device.id} may not run {body.model}: {violation}")
-        kind = f"benchmark.ollama.{body.task_type}"
+        kind = benchmark_kind(body.task_type)
         if kind not in fleet.live_kinds:
             log.warning("no live worker runs %s; benchmark jobs wait in the queue", kind)
         payload = {"model": body.model, "prompt": body.prompt}

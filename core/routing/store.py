@@ -15,8 +15,9 @@ from core.db.store import PoolStore
 from core.queue.models import Claimed
 from core.routing.binding import QueuedJob, Slot, assign_devices
 from core.routing.breaker import capacity_under
-from core.routing.fleet import DEVICE_KINDS, DefaultModels, Device, Fleet, Stats
+from core.routing.fleet import DefaultModels, Device, Fleet, Stats
 from core.routing.limits import DeviceLimits, LimitsError, LimitsTable, ModelFacts, parse_entry
+from proto.contract import DEVICE_KINDS
 
 _DIR = Path(__file__).parent
 Q = load_queries(_DIR / "fleet.sql") | load_queries(_DIR / "claim.sql")

@@ -11,12 +11,32 @@ from typing import Any
 
 import httpx
 
+from proto.contract import (
+    BENCHMARK,
+    BENCHMARK_FIGURES,
+    BENCHMARK_OLLAMA_EMBED,
+    BENCHMARK_OLLAMA_GENERATE,
+    DATA,
+    DEVICE_ID,
+    LATENCY_MS,
+    MODEL,
+    NUM_CTX_LIMIT,
+    OLLAMA_ADDR,
+    OLLAMA_EMBED,
+    OLLAMA_GENERATE,
+    PROVIDER,
+    RESPONSE,
+    ROUTING_KEYS,
+    THINKING,
+    TOKENS_IN,
+    TOKENS_OUT,
+    TPS,
+    text_result,
+)
 from worker.handlers.base import Handler, JobContext, JobFailed, Outcome
 from worker.handlers.http_errors import post_json, post_stream
 from worker.handlers.streams import TextParts, read_ollama
 
-# Our routing fields; Ollama never sees them.
-_ROUTING_KEYS = ("ollama_addr", "ollama_host", "num_ctx_limit", "stream")
 DEFAULT_PORT = 11434
 
 
@@ -35,7 +55,7 @@ def base_url(addr: str) -> str:
 def capped_options(payload: dict[str, Any]) -> dict[str, Any] | None:
     """The payload's options with num_ctx capped at the device's context limit."""
     options = payload.get("options")
-    limit = payload.get("num_ctx_limit")
+    limit = payload.get(NUM_CTX_LIMIT)
     if not isinstance(options, dict):
         return options
     if isinstance(limit, int) and isinstance(options.get("num_ctx"), int):
@@ -80,14 +100,14 @@ class Ollama:
 
     def handlers(self) -> dict[str, Handler]:
         return {
-            "ollama.generate": self.generate,
-            "ollama.embed": self.embed,
-            "benchmark.ollama.generate": self.benchmark_generate,
-            "benchmark.ollama.embed": self.benchmark_embed,
+            OLLAMA_GENERATE: self.generate,
+            OLLAMA_EMBED: self.embed,
+            BENCHMARK_OLLAMA_GENERATE: self.benchmark_generate,
+            BENCHMARK_OLLAMA_EMBED: self.benchmark_embed,
         }
 
     def _url(self, job: JobContext, path: str) -> str:
-        addr = job.payload.get("ollama_addr")
+        addr = job.payload.get(OLLAMA_ADDR)
         if isinstance(addr, str) and addr:
             return base_url(addr) + path
         return self.default_base_url.rstrip("/") + path
@@ -106,19 +126,19 @@ class Ollama:
     def _metrics(self, job: JobContext, model: str, latency_ms: float, answer: dict) -> dict:
         tokens_in, tokens_out, tps = speed(answer)
         return {
-            "latency_ms": latency_ms,
-            "tokens_in": tokens_in,
-            "tokens_out": tokens_out,
-            "tps": tps,
-            "provider": "ollama",
-            "model": model,
-            "device_id": job.device_id or None,
+            LATENCY_MS: latency_ms,
+            TOKENS_IN: tokens_in,
+            TOKENS_OUT: tokens_out,
+            TPS: tps,
+            PROVIDER: "ollama",
+            MODEL: model,
+            DEVICE_ID: job.device_id or None,
         }
 
     async def _generate(self, job: JobContext) -> tuple[dict, dict, dict]:
         """(Ollama's answer, metrics, {response, thinking}); /api/chat when given messages."""
         payload = job.payload
-        body = {k: v for k, v in payload.items() if k not in _ROUTING_KEYS}
+        body = {k: v for k, v in payload.items() if k not in ROUTING_KEYS}
         body["model"] = payload.get("model") or self.model
         options = capped_options(payload)
         if options is not None:
@@ -165,7 +185,7 @@ class Ollama:
 
     async def generate(self, job: JobContext) -> Outcome:
         answer, metrics, text = await self._generate(job)
-        return Outcome(result={"data": answer, **text}, metrics=metrics)
+        return Outcome(result=text_result(answer, text[RESPONSE], text[THINKING]), metrics=metrics)
 
     async def embed(self, job: JobContext) -> Outcome:
         answer, metrics = await self._embed(job)
@@ -173,7 +193,7 @@ class Ollama:
             data = {"embeddings": answer["embeddings"]}
         else:
             data = {"embedding": answer["embedding"]}
-        return Outcome(result={"data": data}, metrics=metrics)
+        return Outcome(result={DATA: data}, metrics=metrics)
 
     async def benchmark_generate(self, job: JobContext) -> Outcome:
         _answer, metrics, _text = await self._generate(job)
@@ -185,9 +205,9 @@ class Ollama:
 
 
 def _benchmark(metrics: dict[str, Any], task_type: str) -> Outcome:
-    figures = {k: metrics[k] for k in ("tokens_in", "tokens_out", "latency_ms", "tps")}
+    figures = {k: metrics[k] for k in BENCHMARK_FIGURES}
     return Outcome(
         result=figures,
-        metrics={**metrics, "benchmark": True},
-        benchmark={**figures, "task_type": task_type, "model": metrics["model"]},
+        metrics={**metrics, BENCHMARK: True},
+        benchmark={**figures, "task_type": task_type, "model": metrics[MODEL]},
     )

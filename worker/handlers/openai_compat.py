@@ -7,31 +7,23 @@ from typing import Any
 
 import httpx
 
+from proto.contract import (
+    CLOUD_CHAT_FIELDS,
+    DEVICE_ID,
+    LATENCY_MS,
+    MODEL,
+    PROVIDER,
+    RESPONSE,
+    THINKING,
+    TOKENS_IN,
+    TOKENS_OUT,
+    TPS,
+    chat_kind,
+    text_result,
+)
 from worker.handlers.base import Handler, JobContext, JobFailed, Outcome
 from worker.handlers.http_errors import post_json, post_stream
 from worker.handlers.streams import TextParts, read_openai
-
-# Fields of a chat completion request we pass through from the payload.
-_CHAT_FIELDS = (
-    "messages",
-    "temperature",
-    "max_tokens",
-    "top_p",
-    "stop",
-    "seed",
-    "response_format",
-    "tools",
-    "tool_choice",
-    "presence_penalty",
-    "frequency_penalty",
-    "max_completion_tokens",
-    "parallel_tool_calls",
-    "logprobs",
-    "top_logprobs",
-    "logit_bias",
-    "reasoning_effort",
-    "user",
-)
 
 
 class OpenAICompatible:
@@ -60,11 +52,11 @@ class OpenAICompatible:
         await self.client.aclose()
 
     def handlers(self) -> dict[str, Handler]:
-        return {f"{self.provider}.chat": self.chat}
+        return {chat_kind(self.provider): self.chat}
 
     async def chat(self, job: JobContext) -> Outcome:
         payload = job.payload
-        body: dict[str, Any] = {k: payload[k] for k in _CHAT_FIELDS if k in payload}
+        body: dict[str, Any] = {k: payload[k] for k in CLOUD_CHAT_FIELDS if k in payload}
         if "messages" not in body:
             if "prompt" not in payload:
                 raise JobFailed("payload needs messages or prompt", retryable=False)
@@ -95,15 +87,15 @@ class OpenAICompatible:
             tps = round(tokens_out / (latency_ms / 1000), 3)
         text = parts.result()
         return Outcome(
-            result={"data": answer, "text": text["response"], **text},
+            result=text_result(answer, text[RESPONSE], text[THINKING], with_text=True),
             metrics={
-                "latency_ms": latency_ms,
-                "tokens_in": usage.get("prompt_tokens"),
-                "tokens_out": tokens_out,
-                "tps": tps,
-                "provider": self.provider,
-                "model": answer.get("model") or body["model"],
-                "device_id": None,
+                LATENCY_MS: latency_ms,
+                TOKENS_IN: usage.get("prompt_tokens"),
+                TOKENS_OUT: tokens_out,
+                TPS: tps,
+                PROVIDER: self.provider,
+                MODEL: answer.get("model") or body["model"],
+                DEVICE_ID: None,
             },
         )
 

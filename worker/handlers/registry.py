@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from proto.contract import ECHO
 from worker.handlers.base import Handler
 from worker.handlers.echo import echo
 from worker.handlers.ollama import Ollama
@@ -49,7 +50,7 @@ class Providers:
             )
 
     def handlers(self) -> dict[str, Handler]:
-        handlers: dict[str, Handler] = {"echo": echo}
+        handlers: dict[str, Handler] = {ECHO: echo}
         handlers.update(self.ollama.handlers())
         for cloud in self.clouds:
             handlers.update(cloud.handlers())

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from proto.contract import RESPONSE, THINKING
 from worker.handlers.base import JobFailed
 from worker.handlers.thinking import ThinkSplitter
 from worker.progress import ProgressBatcher
@@ -50,7 +51,7 @@ class TextParts:
 
     def result(self) -> dict[str, Any]:
         thinking = "".join(self.thinking)
-        return {"response": "".join(self.response), "thinking": thinking or None}
+        return {RESPONSE: "".join(self.response), THINKING: thinking or None}
 
 
 def _json_line(provider: str, line: str) -> dict[str, Any]:
