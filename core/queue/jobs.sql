@@ -62,7 +62,11 @@ SELECT *
 -- queued), and whether jobs of kinds $5 that wait for a device are claimable now (only the
 -- device claim, under its lock, takes those). One row per claimed job, each with the probe;
 -- a claim that took nothing returns one row of the probe alone (its job columns NULL).
-WITH picked AS (
+-- Committed without waiting for the WAL flush: a claim a crash loses leaves its job queued,
+-- as an expired lease would, and the worker's report is refused for want of the lease.
+WITH async_commit AS (
+    SELECT set_config('synchronous_commit', 'off', true)
+), picked AS (
     SELECT id
       FROM jobs
      WHERE status = 'queued'
@@ -115,7 +119,7 @@ WITH picked AS (
 SELECT c.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
        e.created_at AS event_created_at, coalesce(p.probed, false) AS probed,
        p.probe_wait_seconds, coalesce(p.probe_bound_due, false) AS probe_bound_due
-  FROM (SELECT 1) one
+  FROM async_commit
   LEFT JOIN probe p ON true
   LEFT JOIN (claimed c JOIN events e ON e.job_id = c.id) ON true
  ORDER BY c.priority DESC, c.queued_at;
@@ -378,9 +382,12 @@ SELECT * FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id;
 SELECT * FROM job_events WHERE id BETWEEN $1 AND $2 AND job_id = ANY($3::uuid[]) ORDER BY id;
 
 -- name: job_event_insert_progress
+-- A progress event of a job running under ($4 worker, $2 lease token). Committed without
+-- waiting for the WAL flush: a crash may lose a token of a stream, never a job's result.
+WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
 INSERT INTO job_events (job_id, type, data)
 SELECT id, 'progress', $3::jsonb
-  FROM jobs
+  FROM jobs, async_commit
  WHERE id = $1
    AND status = 'running'
    AND worker_id = $4
