@@ -43,6 +43,10 @@ def _ours(details: grpc.HandlerCallDetails) -> bool:
 
 
 class DecodeErrorInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self) -> None:
+        # The tolerant handler made for each method's handler: built once, not per call.
+        self._made: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -52,34 +56,44 @@ class DecodeErrorInterceptor(grpc.aio.ServerInterceptor):
         # Only our own service: its streaming handlers are async generators.
         if handler is None or handler.request_streaming or not _ours(details):
             return handler
-        deserializer = _tolerant(handler.request_deserializer)
-        if handler.unary_stream:
-            inner_stream = handler.unary_stream
+        made = self._made.get(details.method)
+        if made is not None and made[0] is handler:
+            return made[1]
+        tolerant = _tolerant_handler(handler)
+        self._made[details.method] = (handler, tolerant)
+        return tolerant
 
-            async def stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                if isinstance(request, _Undecodable):
-                    await _refuse(context, request)
-                    return
-                async for item in inner_stream(request, context):
-                    yield item
 
-            return grpc.unary_stream_rpc_method_handler(
-                stream,
-                request_deserializer=deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_unary is None:
-            return handler
-        inner = handler.unary_unary
+def _tolerant_handler(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """`handler` with a deserializer that hands undecodable requests to _refuse."""
+    deserializer = _tolerant(handler.request_deserializer)
+    if handler.unary_stream:
+        inner_stream = handler.unary_stream
 
-        async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
             if isinstance(request, _Undecodable):
                 await _refuse(context, request)
-                return None
-            return await inner(request, context)
+                return
+            async for item in inner_stream(request, context):
+                yield item
 
-        return grpc.unary_unary_rpc_method_handler(
-            unary,
+        return grpc.unary_stream_rpc_method_handler(
+            stream,
             request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
+    if handler.unary_unary is None:
+        return handler
+    inner = handler.unary_unary
+
+    async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if isinstance(request, _Undecodable):
+            await _refuse(context, request)
+            return None
+        return await inner(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(
+        unary,
+        request_deserializer=deserializer,
+        response_serializer=handler.response_serializer,
+    )
