@@ -9,20 +9,20 @@ token comes as `x-api-key` or `Authorization: Bearer`; errors are Anthropic's
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from core.compat import anthropic_errors, openai_views
 from core.compat import anthropic_shape as shape
-from core.compat.anthropic_stream import Event, MessageEvents
+from core.compat.anthropic_stream import MessageEvents
 from core.compat.chat_run import ChatRun, chat_answer, chat_chunks, check_model, start_chat
 from core.compat.jobs import CompatJobs
 from core.errors import CoreError
 from core.http import openapi_compat as doc
 from core.http.auth import require_client_key
+from core.http.event_stream import Frame, event_stream, named_frame
 from core.http.openai_compat import compat_jobs, provider_errors, read_body
 
 router = APIRouter(prefix="/v1", tags=["anthropic-compatible"])
@@ -54,30 +54,25 @@ async def create_message(request: Request) -> Response:
         answer = shape.message(completion, run.route.model, thinking=shape.wants_thinking(body))
         return JSONResponse(answer, headers=run.headers)
     frames = _events(jobs, run, thinking=shape.wants_thinking(body))
-    return StreamingResponse(frames, media_type="text/event-stream", headers=run.headers)
+    return event_stream(frames, run.headers)
 
 
-def _sse(event: Event) -> bytes:
-    name, data = event
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
-
-
-async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIterator[bytes]:
+async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIterator[Frame]:
     message_id = shape.message_id(openai_views.completion_id(run.route.job_id))
     events = MessageEvents(message_id, run.route.model, thinking=thinking)
     for event in events.start():
-        yield _sse(event)
+        yield named_frame(*event)
     try:
         async with contextlib.aclosing(chat_chunks(jobs, run, include_usage=True)) as chunks:
             async for chunk in chunks:
                 for event in events.feed(chunk):
-                    yield _sse(event)
+                    yield named_frame(*event)
     except CoreError as exc:
         for event in events.error(anthropic_errors.error_for(exc)[1]):
-            yield _sse(event)
+            yield named_frame(*event)
         return
     for event in events.finish():
-        yield _sse(event)
+        yield named_frame(*event)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from core.compat import openai_views as views
@@ -31,6 +31,7 @@ from core.errors import (
 )
 from core.http import openapi_compat as doc
 from core.http.auth import require_client
+from core.http.event_stream import Frame, data_frame, event_stream
 from core.routing.model_names import catalog_name
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -106,25 +107,20 @@ async def chat_completions(request: Request) -> Response:
         return JSONResponse(await chat_answer(jobs, run), headers=run.headers)
     usage = bool(body.stream_options and body.stream_options.include_usage)
     frames = _frames(chat_chunks(jobs, run, include_usage=usage))
-    return StreamingResponse(frames, media_type="text/event-stream", headers=run.headers)
+    return event_stream(frames, run.headers)
 
 
-def _sse(data: dict[str, Any] | str) -> bytes:
-    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
-    return f"data: {text}\n\n".encode()
-
-
-async def _frames(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+async def _frames(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[Frame]:
     """Server-sent chunks ending in [DONE]; a failure after the start is OpenAI's in-stream
     error object."""
     try:
         async with contextlib.aclosing(chunks):
             async for chunk in chunks:
-                yield _sse(chunk)
+                yield data_frame(chunk)
     except CoreError as exc:
-        yield _sse(views.error_for(exc)[1])
+        yield data_frame(views.error_for(exc)[1])
         return
-    yield _sse("[DONE]")
+    yield data_frame("[DONE]")
 
 
 @router.post(
