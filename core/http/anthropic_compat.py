@@ -21,14 +21,12 @@ from core.compat.chat_run import ChatRun, chat_answer, chat_chunks, check_model,
 from core.compat.jobs import CompatJobs
 from core.errors import CoreError
 from core.http import openapi_compat as doc
-from core.http.auth import require_client_key
 from core.http.event_stream import Frame, event_stream, named_frame
-from core.http.openai_compat import compat_jobs, provider_errors, read_body
+from core.http.openai_compat import compat_jobs
+from core.http.provider_route import AnthropicRoute
 
-router = APIRouter(prefix="/v1", tags=["anthropic-compatible"])
+router = APIRouter(prefix="/v1", tags=["anthropic-compatible"], route_class=AnthropicRoute)
 SOURCE = "anthropic-compat"
-
-_anthropic_errors = provider_errors(error_for=anthropic_errors.error_for)
 
 
 @router.post(
@@ -41,11 +39,9 @@ _anthropic_errors = provider_errors(error_for=anthropic_errors.error_for)
         statuses=doc.ANTHROPIC_ERRORS,
     ),
 )
-@_anthropic_errors
-async def create_message(request: Request) -> Response:
+async def create_message(request: Request, body: shape.MessagesRequest) -> Response:
     """`model`: a fleet model, `ollama/…`, `openai/…`, `openrouter/…` or `auto`.
     stream=true answers with Anthropic's server-sent events, message_start … message_stop."""
-    body = await read_body(request, shape.MessagesRequest, authorize=require_client_key)
     chat, options = shape.chat_request(body)
     jobs = compat_jobs(request)
     run = await start_chat(jobs, chat, source=SOURCE, ollama_options=options or None)
@@ -85,10 +81,8 @@ async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIte
         statuses=doc.ANTHROPIC_ERRORS,
     ),
 )
-@_anthropic_errors
-async def count_tokens(request: Request) -> Response:
+async def count_tokens(request: Request, body: shape.CountTokensRequest) -> Response:
     """About four characters a token: models in the fleet have different tokenizers."""
-    body = await read_body(request, shape.CountTokensRequest, authorize=require_client_key)
     fleet = await compat_jobs(request).fleet()
     check_model(fleet, body.model)
     return JSONResponse({"input_tokens": shape.count_tokens(body)})

@@ -23,12 +23,12 @@ from core.compat.shape import chat_request
 from core.errors import CoreError, InvalidInput
 from core.http import openapi_compat as doc
 from core.http.event_stream import Frame, data_frame, event_stream
-from core.http.openai_compat import compat_jobs, provider_errors, read_body
+from core.http.openai_compat import compat_jobs
+from core.http.provider_route import OpenAIRoute
 from core.routing.service import RouteResult
 
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], route_class=OpenAIRoute)
 SOURCE = "openai-compat"
-_openai_errors = provider_errors()
 
 
 async def _start(
@@ -59,11 +59,9 @@ async def _start(
         statuses=doc.ROUTED_ERRORS,
     ),
 )
-@_openai_errors
-async def create_completion(request: Request) -> Response:
+async def create_completion(request: Request, body: shape.CompletionRequest) -> Response:
     """`prompt`: a text or up to 16 texts (one job each). stream=true answers with
     text_completion chunks ending in `data: [DONE]` (one prompt)."""
-    body = await read_body(request, shape.CompletionRequest)
     prompts = body.prompts
     if body.stream and len(prompts) > 1:
         raise InvalidInput("prompt: a streamed completion takes one prompt")

@@ -22,11 +22,11 @@ from core.compat.responses_stream import ResponseEvents
 from core.errors import CoreError
 from core.http import openapi_compat as doc
 from core.http.event_stream import Frame, event_stream, named_frame
-from core.http.openai_compat import compat_jobs, provider_errors, read_body
+from core.http.openai_compat import compat_jobs
+from core.http.provider_route import OpenAIRoute
 
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], route_class=OpenAIRoute)
 SOURCE = "openai-compat"
-_openai_errors = provider_errors()
 
 
 @router.post(
@@ -39,11 +39,9 @@ _openai_errors = provider_errors()
         statuses=doc.ROUTED_ERRORS,
     ),
 )
-@_openai_errors
-async def create_response(request: Request) -> Response:
+async def create_response(request: Request, body: shape.ResponsesRequest) -> Response:
     """`input`: a text or items (messages, function_call, function_call_output); `store`
     and `previous_response_id` are refused: nothing is kept between calls."""
-    body = await read_body(request, shape.ResponsesRequest)
     jobs = compat_jobs(request)
     run = await start_chat(jobs, shape.chat_request(body), source=SOURCE)
     if not body.stream:
