@@ -59,10 +59,15 @@ class ProviderRoute(APIRoute):
                 return _error(error_for(_body_error(exc)))
             except HTTPException as exc:
                 # FastAPI's word for whatever failed while it read the body.
-                if isinstance(exc.__cause__, RecursionError):
+                cause = exc.__cause__
+                if isinstance(cause, RecursionError):
                     return _error(error_for(InvalidInput("request body is nested too deeply")))
-                if exc.__cause__ is not None:
-                    raise exc.__cause__ from None  # e.g. the body size limit's, which answers 413
+                if isinstance(cause, ValueError):  # not UTF-8
+                    return _error(
+                        error_for(MalformedJson(f"request body is not valid JSON: {cause}"))
+                    )
+                if cause is not None:
+                    raise cause from None  # e.g. the body size limit's, which answers 413
                 raise
             except (CoreError, ValidationError, StoreUnavailable) as exc:
                 return _error(error_for(exc), retry=not isinstance(exc, JobFailedUpstream))
