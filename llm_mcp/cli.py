@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource
 from pydantic import ValidationError
 
 from llm_mcp.logs import setup_logging
@@ -181,22 +182,18 @@ def watch(core_url: str, job_id: str) -> int:
             response.read()
             _print_error(response)
             return 1
-        event = "message"
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data = json.loads(line[5:].strip())
-                if event == "job":
-                    print(f"{event:<10} status={data['status']}")
-                else:
-                    extra = data.get("job") or data.get("data") or {}
-                    shown = {k: extra.get(k) for k in ("status", "result", "error") if k in extra}
-                    print(f"{event:<10} {json.dumps(shown, ensure_ascii=False)}")
-                    if event == "done":
-                        final = 0
-            elif not line:
-                event = "message"
+        for event in EventSource(response).iter_sse():
+            if not event.data:
+                continue  # a reconnect hint alone
+            data = json.loads(event.data)
+            if event.event == "job":
+                print(f"{event.event:<10} status={data['status']}")
+            else:
+                extra = data.get("job") or data.get("data") or {}
+                shown = {k: extra.get(k) for k in ("status", "result", "error") if k in extra}
+                print(f"{event.event:<10} {json.dumps(shown, ensure_ascii=False)}")
+                if event.event == "done":
+                    final = 0
     return final
 
 

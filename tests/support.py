@@ -11,6 +11,7 @@ from typing import Any
 from core.runtime import RunningCore, running_core
 from core.settings import CoreSettings
 from proto.client import CoreClient
+from tests.sse import read_sse as read_sse  # used by the stream tests
 from worker.handlers.registry import default_handlers, select_handlers
 from worker.runner import Worker
 from worker.settings import WorkerSettings
@@ -79,24 +80,6 @@ async def eventually(check: Any, *, within: float = 10.0, interval: float = 0.02
         if loop.time() > give_up:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(interval)
-
-
-async def read_sse(response: Any) -> AsyncIterator[dict[str, Any]]:
-    """Parses a server-sent-events response into {"id", "event", "data"} dicts (data as JSON)."""
-    import json
-
-    frame: dict[str, Any] = {}
-    async for line in response.aiter_lines():
-        if not line:
-            if "data" in frame:
-                frame["data"] = json.loads(frame["data"])
-                yield frame
-            frame = {}
-        elif line.startswith(":"):
-            continue
-        else:
-            field, _, value = line.partition(":")
-            frame[field] = value.removeprefix(" ")
 
 
 async def sql_count(conn: Any, query: str, *args: Any) -> int:

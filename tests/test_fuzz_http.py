@@ -136,8 +136,9 @@ def fuzz(running: CoreThread, base: str, *, skip: tuple[str, ...] = ()) -> None:
                 response = case.call(base_url=base, timeout=15)
                 calls += 1
                 where = f"{case.method} {case.formatted_path} -> {response.status_code}"
-                # 503 no_route is a deliberate answer (nothing can serve it now: retry later).
-                deliberate = response.status_code == 503 and (
+                # 503 no_route is a deliberate answer (nothing can serve it now: retry later);
+                # Anthropic's clients get it as 529 overloaded_error.
+                deliberate = response.status_code in (503, 529) and (
                     "no_route" in response.text or "nothing can serve" in response.text
                 )
                 if response.status_code >= 500 and not deliberate:

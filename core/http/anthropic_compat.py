@@ -9,26 +9,24 @@ token comes as `x-api-key` or `Authorization: Bearer`; errors are Anthropic's
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from core.compat import anthropic_errors, openai_views
 from core.compat import anthropic_shape as shape
-from core.compat.anthropic_stream import Event, MessageEvents
+from core.compat.anthropic_stream import MessageEvents
 from core.compat.chat_run import ChatRun, chat_answer, chat_chunks, check_model, start_chat
 from core.compat.jobs import CompatJobs
 from core.errors import CoreError
 from core.http import openapi_compat as doc
-from core.http.auth import require_client_key
-from core.http.openai_compat import compat_jobs, provider_errors, read_body
+from core.http.event_stream import Frame, event_stream, named_frame
+from core.http.openai_compat import compat_jobs
+from core.http.provider_route import AnthropicRoute
 
-router = APIRouter(prefix="/v1", tags=["anthropic-compatible"])
+router = APIRouter(prefix="/v1", tags=["anthropic-compatible"], route_class=AnthropicRoute)
 SOURCE = "anthropic-compat"
-
-_anthropic_errors = provider_errors(error_for=anthropic_errors.error_for)
 
 
 @router.post(
@@ -41,11 +39,9 @@ _anthropic_errors = provider_errors(error_for=anthropic_errors.error_for)
         statuses=doc.ANTHROPIC_ERRORS,
     ),
 )
-@_anthropic_errors
-async def create_message(request: Request) -> Response:
+async def create_message(request: Request, body: shape.MessagesRequest) -> Response:
     """`model`: a fleet model, `ollama/…`, `openai/…`, `openrouter/…` or `auto`.
     stream=true answers with Anthropic's server-sent events, message_start … message_stop."""
-    body = await read_body(request, shape.MessagesRequest, authorize=require_client_key)
     chat, options = shape.chat_request(body)
     jobs = compat_jobs(request)
     run = await start_chat(jobs, chat, source=SOURCE, ollama_options=options or None)
@@ -54,30 +50,25 @@ async def create_message(request: Request) -> Response:
         answer = shape.message(completion, run.route.model, thinking=shape.wants_thinking(body))
         return JSONResponse(answer, headers=run.headers)
     frames = _events(jobs, run, thinking=shape.wants_thinking(body))
-    return StreamingResponse(frames, media_type="text/event-stream", headers=run.headers)
+    return event_stream(frames, run.headers)
 
 
-def _sse(event: Event) -> bytes:
-    name, data = event
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
-
-
-async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIterator[bytes]:
+async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIterator[Frame]:
     message_id = shape.message_id(openai_views.completion_id(run.route.job_id))
     events = MessageEvents(message_id, run.route.model, thinking=thinking)
     for event in events.start():
-        yield _sse(event)
+        yield named_frame(*event)
     try:
         async with contextlib.aclosing(chat_chunks(jobs, run, include_usage=True)) as chunks:
             async for chunk in chunks:
                 for event in events.feed(chunk):
-                    yield _sse(event)
+                    yield named_frame(*event)
     except CoreError as exc:
         for event in events.error(anthropic_errors.error_for(exc)[1]):
-            yield _sse(event)
+            yield named_frame(*event)
         return
     for event in events.finish():
-        yield _sse(event)
+        yield named_frame(*event)
 
 
 @router.post(
@@ -90,10 +81,8 @@ async def _events(jobs: CompatJobs, run: ChatRun, *, thinking: bool) -> AsyncIte
         statuses=doc.ANTHROPIC_ERRORS,
     ),
 )
-@_anthropic_errors
-async def count_tokens(request: Request) -> Response:
+async def count_tokens(request: Request, body: shape.CountTokensRequest) -> Response:
     """About four characters a token: models in the fleet have different tokenizers."""
-    body = await read_body(request, shape.CountTokensRequest, authorize=require_client_key)
     fleet = await compat_jobs(request).fleet()
     check_model(fleet, body.model)
     return JSONResponse({"input_tokens": shape.count_tokens(body)})

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from core.compat import completions_shape as shape
 from core.compat import openai_views as views
@@ -24,12 +22,13 @@ from core.compat.jobs import CompatJobs, Token, check_done
 from core.compat.shape import chat_request
 from core.errors import CoreError, InvalidInput
 from core.http import openapi_compat as doc
-from core.http.openai_compat import compat_jobs, provider_errors, read_body
+from core.http.event_stream import Frame, data_frame, event_stream
+from core.http.openai_compat import compat_jobs
+from core.http.provider_route import OpenAIRoute
 from core.routing.service import RouteResult
 
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], route_class=OpenAIRoute)
 SOURCE = "openai-compat"
-_openai_errors = provider_errors()
 
 
 async def _start(
@@ -60,11 +59,9 @@ async def _start(
         statuses=doc.ROUTED_ERRORS,
     ),
 )
-@_openai_errors
-async def create_completion(request: Request) -> Response:
+async def create_completion(request: Request, body: shape.CompletionRequest) -> Response:
     """`prompt`: a text or up to 16 texts (one job each). stream=true answers with
     text_completion chunks ending in `data: [DONE]` (one prompt)."""
-    body = await read_body(request, shape.CompletionRequest)
     prompts = body.prompts
     if body.stream and len(prompts) > 1:
         raise InvalidInput("prompt: a streamed completion takes one prompt")
@@ -74,9 +71,7 @@ async def create_completion(request: Request) -> Response:
         route = await _start(jobs, body, prompts[0], stream=True)
         usage = bool(body.stream_options and body.stream_options.include_usage)
         frames = _frames(jobs, route, created, echo=prompts[0] if body.echo else "", usage=usage)
-        return StreamingResponse(
-            frames, media_type="text/event-stream", headers=route_headers(route)
-        )
+        return event_stream(frames, route_headers(route))
     routes = [await _start(jobs, body, p, stream=False) for p in prompts]
     finished = await asyncio.gather(*(jobs.wait(r.job_id) for r in routes))
     choices, usages = [], []
@@ -91,17 +86,12 @@ async def create_completion(request: Request) -> Response:
     return JSONResponse(answer, headers=route_headers(routes[0]))
 
 
-def _sse(data: dict[str, Any] | str) -> bytes:
-    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
-    return f"data: {text}\n\n".encode()
-
-
 async def _frames(
     jobs: CompatJobs, route: RouteResult, created: int, *, echo: str, usage: bool
-) -> AsyncIterator[bytes]:
-    def chunk(text: str, finish: str | None = None) -> bytes:
+) -> AsyncIterator[Frame]:
+    def chunk(text: str, finish: str | None = None) -> Frame:
         choices = [shape.choice(text, 0, finish)]
-        return _sse(shape.text_completion(route.job_id, route.model, created, choices, None))
+        return data_frame(shape.text_completion(route.job_id, route.model, created, choices, None))
 
     if echo:
         yield chunk(echo)
@@ -118,8 +108,8 @@ async def _frames(
                     final = shape.text_completion(
                         route.job_id, route.model, created, [], chat["usage"]
                     )
-                    yield _sse(final)
+                    yield data_frame(final)
     except CoreError as exc:
-        yield _sse(views.error_for(exc)[1])
+        yield data_frame(views.error_for(exc)[1])
         return
-    yield _sse("[DONE]")
+    yield data_frame("[DONE]")

@@ -36,18 +36,17 @@ from core.compat.shape import (
 from core.errors import CoreError, InvalidInput
 from core.http import openapi_compat as doc
 from core.http.auth import require_client
-from core.http.openai_compat import compat_jobs, provider_errors, read_body
+from core.http.openai_compat import compat_jobs
 from core.http.openapi import ok
+from core.http.provider_route import OllamaRoute
 from core.queue.models import Job
 
-router = APIRouter(prefix="/api", tags=["ollama-compatible"])
+router = APIRouter(prefix="/api", tags=["ollama-compatible"], route_class=OllamaRoute)
 # Ollama answers its health probe at the root: clients check it before anything else.
 root_router = APIRouter(tags=["ollama-compatible"])
 SOURCE = "ollama-compat"
 NDJSON = "application/x-ndjson"
 RUNNING = "Ollama is running"
-
-_ollama_errors = provider_errors(views.error_for)
 
 
 def _line(data: dict[str, Any]) -> bytes:
@@ -90,9 +89,7 @@ async def root() -> PlainTextResponse:
     summary="Ollama-compatible generate (routed job)",
     **doc.documented(OllamaGenerate, doc.OllamaAnswer, doc.OllamaErrorResponse),
 )
-@_ollama_errors
-async def generate(request: Request) -> Response:
-    body = await read_body(request, OllamaGenerate)
+async def generate(request: Request, body: OllamaGenerate) -> Response:
     jobs = compat_jobs(request)
     messages = [{"role": "system", "content": body.system}] if body.system else []
     messages.append({"role": "user", "content": body.prompt})
@@ -125,9 +122,7 @@ async def generate(request: Request) -> Response:
     summary="Ollama-compatible chat (routed job)",
     **doc.documented(OllamaChat, doc.OllamaAnswer, doc.OllamaErrorResponse),
 )
-@_ollama_errors
-async def chat(request: Request) -> Response:
-    body = await read_body(request, OllamaChat)
+async def chat(request: Request, body: OllamaChat) -> Response:
     jobs = compat_jobs(request)
     sent = body.model_dump(exclude_none=True, exclude={"priority"})
     route = await jobs.start(
@@ -170,9 +165,7 @@ async def _embed_job(
     summary="Ollama-compatible embed (routed job)",
     **doc.documented(OllamaEmbed, doc.OllamaEmbedAnswer, doc.OllamaErrorResponse),
 )
-@_ollama_errors
-async def embed(request: Request) -> Response:
-    body = await read_body(request, OllamaEmbed)
+async def embed(request: Request, body: OllamaEmbed) -> Response:
     extra = body.model_dump(include={"options", "keep_alive", "truncate", "dimensions"})
     job = await _embed_job(request, body.model, body.input, extra)
     stats = views.stats(job)
@@ -192,9 +185,7 @@ async def embed(request: Request) -> Response:
     summary="Ollama-compatible legacy embeddings (routed job)",
     **doc.documented(OllamaEmbeddings, doc.OllamaEmbeddingAnswer, doc.OllamaErrorResponse),
 )
-@_ollama_errors
-async def embeddings(request: Request) -> Response:
-    body = await read_body(request, OllamaEmbeddings)
+async def embeddings(request: Request, body: OllamaEmbeddings) -> Response:
     extra = body.model_dump(include={"options", "keep_alive"})
     job = await _embed_job(request, body.model, [body.prompt], extra)
     return JSONResponse({"embedding": openai_views.vectors_of(job)[0]})
@@ -205,7 +196,6 @@ async def embeddings(request: Request) -> Response:
     summary="The union of the fleet's models, as Ollama lists them",
     **doc.documented(None, doc.OllamaTags, doc.OllamaErrorResponse),
 )
-@_ollama_errors
 async def list_tags(request: Request) -> Response:
     require_client(request)
     catalog = (await request.app.state.runtime.fleet.list_models())["models"]
@@ -224,9 +214,7 @@ async def version() -> dict[str, str]:
     summary="A model's details, from a device that has it",
     **doc.documented(OllamaShowRequest, doc.OllamaShow, doc.OllamaErrorResponse),
 )
-@_ollama_errors
-async def show(request: Request) -> Response:
-    body = await read_body(request, OllamaShowRequest)
+async def show(request: Request, body: OllamaShowRequest) -> Response:
     if not body.wanted:
         raise InvalidInput("model is required")
     runtime = request.app.state.runtime
@@ -241,7 +229,6 @@ async def show(request: Request) -> Response:
     summary="The models loaded across the fleet (each with its device)",
     **doc.documented(None, doc.OllamaProcesses, doc.OllamaErrorResponse),
 )
-@_ollama_errors
 async def processes(request: Request) -> Response:
     require_client(request)
     runtime = request.app.state.runtime
@@ -255,10 +242,8 @@ async def processes(request: Request) -> Response:
     summary="Pull a model onto a device (`device`, else routing's choice)",
     **doc.documented(OllamaPull, doc.OllamaStatus, doc.OllamaErrorResponse),
 )
-@_ollama_errors
-async def pull(request: Request) -> Response:
+async def pull(request: Request, body: OllamaPull) -> Response:
     """Streams the device's own progress (NDJSON), then has the device probed again."""
-    body = await read_body(request, OllamaPull)
     if not body.wanted:
         raise InvalidInput("model is required")
     runtime = request.app.state.runtime
@@ -317,7 +302,7 @@ for _verb, _method in (
 ):
     router.add_api_route(
         f"/{_verb}",
-        _ollama_errors(_not_here(_verb)),
+        _not_here(_verb),
         methods=[_method],
         include_in_schema=False,  # not part of what core serves; Ollama clients get a 501
     )

@@ -1,7 +1,7 @@
 """OpenAPI documentation of the drop-in APIs (OpenAI- and Ollama-compatible) and of /v1/costs.
 
-The compatible routes read their bodies themselves so that every error comes back in the
-provider's own format; these entries tell /openapi.json what goes in and out.
+FastAPI reads and documents the compatible routes' bodies (core/http/provider_route.py answers
+their errors in the provider's own format); these entries tell /openapi.json what comes out.
 """
 
 from __future__ import annotations
@@ -67,16 +67,6 @@ ROUTED_ERRORS = (*BODY_ERRORS, 502)
 ANTHROPIC_ERRORS = (400, 401, 404, 413, 422, 502, 529)
 
 
-def body(model: type[BaseModel]) -> dict[str, Any]:
-    """`openapi_extra` naming the JSON body a compatible route reads itself."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
-
-
 def compat_errors(error_model: type[BaseModel], *statuses: int) -> dict[int | str, Any]:
     return {s: {"model": error_model, "description": _WHEN[s]} for s in statuses}
 
@@ -88,19 +78,18 @@ def documented(
     *,
     statuses: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
-    """The route keywords documenting a drop-in route: its body, answer and errors
-    (`statuses`: the error statuses, when not the usual ones)."""
+    """The route keywords documenting a drop-in route: its answer and errors (`statuses`: the
+    error statuses, when not the usual ones). `request` is the body model the route takes,
+    which FastAPI reads and documents itself; it decides the usual statuses."""
     if statuses is None:
         statuses = BODY_ERRORS if request else (401, 404, 503)
-    keywords: dict[str, Any] = {
+    return {
+        "response_model": answer,
         "responses": {
-            200: {"model": answer, "description": answer.__doc__ or "OK"},
+            200: {"description": answer.__doc__ or "OK"},
             **compat_errors(error_model, *statuses),
-        }
+        },
     }
-    if request:
-        keywords["openapi_extra"] = body(request)
-    return keywords
 
 
 class _Open(BaseModel):

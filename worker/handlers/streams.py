@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, SSEError
 
 from proto.contract import RESPONSE, THINKING
 from worker.handlers.base import JobFailed
@@ -111,28 +112,31 @@ async def read_openai(
     usage = None
     done = False
     calls: dict[int, dict[str, Any]] = {}  # streamed tool calls by index, arguments joined
-    async for line in response.aiter_lines():
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
-        if data == "[DONE]":
-            done = True
-            break
-        chunk = _json_line(provider, data)
-        if "error" in chunk:
-            raise JobFailed(f"{provider} stream error: {str(chunk['error'])[:300]}")
-        first = first or chunk
-        usage = chunk.get("usage") or usage
-        for choice in chunk.get("choices") or []:
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                continue
-            delta = choice.get("delta") or {}
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
-            parts.add(str(delta.get("content") or ""), str(reasoning))
-            for call in delta.get("tool_calls") or []:
-                if isinstance(call, dict):
-                    _add_call_delta(calls, call)
-            finish_reason = choice.get("finish_reason") or finish_reason
+    try:
+        async for event in EventSource(response).aiter_sse():
+            data = event.data.strip()
+            if not data:
+                continue  # a retry or id alone
+            if data == "[DONE]":
+                done = True
+                break
+            chunk = _json_line(provider, data)
+            if "error" in chunk:
+                raise JobFailed(f"{provider} stream error: {str(chunk['error'])[:300]}")
+            first = first or chunk
+            usage = chunk.get("usage") or usage
+            for choice in chunk.get("choices") or []:
+                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                    continue
+                delta = choice.get("delta") or {}
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
+                parts.add(str(delta.get("content") or ""), str(reasoning))
+                for call in delta.get("tool_calls") or []:
+                    if isinstance(call, dict):
+                        _add_call_delta(calls, call)
+                finish_reason = choice.get("finish_reason") or finish_reason
+    except SSEError as exc:  # not text/event-stream
+        raise JobFailed(f"{provider} streamed no server-sent events: {exc}") from None
     if not done:
         raise JobFailed(f"{provider}'s stream ended before [DONE]")
     parts.finish()
