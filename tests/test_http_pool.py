@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
+from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
+from tests.fake_llm import FakeOllama, serving
 from worker.handlers.http_pool import provider_client
+from worker.handlers.streams import TextParts, read_ollama
 
 BODY = b'{"ok":true}'
 
@@ -157,3 +161,24 @@ async def test_a_full_pool_times_out_as_httpx_pool_timeout() -> None:
                 await http.post(f"{server.url}/x", json={})
             gate.set()
             assert (await stuck).status_code == 200
+
+
+async def test_streamed_answers_read_to_their_end_keep_their_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[object] = []
+
+    class Counting(httpcore.AsyncHTTPConnection):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(httpcore, "AsyncHTTPConnection", Counting)
+    body = {"model": "llama3.2:1b", "messages": [{"role": "user", "content": "a b c"}]}
+    async with serving(FakeOllama("127.0.0.2")) as fake, _client() as http:
+        for _ in range(5):
+            async with http.stream("POST", f"{fake.url}/api/chat", json=body) as answer:
+                parts = TextParts(None)
+                await read_ollama(answer, parts, chat=True)
+            assert parts.result()["response"] == "echo: a b c"
+    assert len(made) == 1
