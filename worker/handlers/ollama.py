@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
-
 from proto.contract import (
     BENCHMARK,
     BENCHMARK_FIGURES,
@@ -35,6 +33,7 @@ from proto.contract import (
 )
 from worker.handlers.base import Handler, JobContext, JobFailed, Outcome
 from worker.handlers.http_errors import post_json, post_stream
+from worker.handlers.http_pool import provider_client
 from worker.handlers.streams import TextParts, read_ollama
 
 DEFAULT_PORT = 11434
@@ -86,13 +85,13 @@ class Ollama:
         embed_model: str,
         timeout: float = 300.0,
         connect_timeout: float = 5.0,
+        max_connections: int = 64,
     ) -> None:
         self.default_base_url = base_url
         self.model = model
         self.embed_model = embed_model
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        self.client = provider_client(
+            timeout=timeout, connect_timeout=connect_timeout, max_connections=max_connections
         )
 
     async def aclose(self) -> None:

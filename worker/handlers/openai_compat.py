@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
-
 from proto.contract import (
     CLOUD_CHAT_FIELDS,
     DEVICE_ID,
@@ -23,6 +21,7 @@ from proto.contract import (
 )
 from worker.handlers.base import Handler, JobContext, JobFailed, Outcome
 from worker.handlers.http_errors import post_json, post_stream
+from worker.handlers.http_pool import provider_client
 from worker.handlers.streams import TextParts, read_openai
 
 
@@ -38,14 +37,16 @@ class OpenAICompatible:
         model: str,
         timeout: float = 300.0,
         connect_timeout: float = 5.0,
+        max_connections: int = 64,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.model = model
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        self.client = provider_client(
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_connections=max_connections,
             headers={"Authorization": f"Bearer {api_key}"},
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
 
     async def aclose(self) -> None:

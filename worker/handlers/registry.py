@@ -16,9 +16,11 @@ class Providers:
     """The provider clients of one worker (one HTTP client each); close with aclose()."""
 
     def __init__(self, settings: WorkerSettings) -> None:
+        # One pool per provider, as many connections as the worker runs jobs at once.
         timeouts = {
             "timeout": settings.provider_timeout_seconds,
             "connect_timeout": settings.provider_connect_timeout,
+            "max_connections": settings.worker_concurrency,
         }
         self.ollama = Ollama(
             base_url=settings.ollama_base_url,

@@ -6,7 +6,10 @@ and returns the whole answer shaped as the provider's non-streaming answer.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -55,6 +58,20 @@ class TextParts:
         return {RESPONSE: "".join(self.response), THINKING: thinking or None}
 
 
+# How long the rest of a stream may take to end once its last answer line was read.
+DRAIN_SECONDS = 1.0
+
+
+async def _drain(lines: AsyncIterator[Any]) -> None:
+    """Reads a stream to its end after the answer's last line, so its connection is kept for
+    the next request (a response closed unread closes its connection). Bounded; errors ignored:
+    the answer is already whole."""
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for _ in lines:
+                pass
+
+
 def _json_line(provider: str, line: str) -> dict[str, Any]:
     try:
         value = json.loads(line)
@@ -69,7 +86,8 @@ async def read_ollama(response: httpx.Response, parts: TextParts, *, chat: bool)
     """Ollama's NDJSON (/api/generate or /api/chat); the answer as with stream=false."""
     last: dict[str, Any] = {}
     calls: list[Any] = []  # a tool call comes whole in one chunk, not in the done line
-    async for line in response.aiter_lines():
+    lines = response.aiter_lines()
+    async for line in lines:
         if not line.strip():
             continue
         chunk = _json_line("ollama", line)
@@ -82,6 +100,7 @@ async def read_ollama(response: httpx.Response, parts: TextParts, *, chat: bool)
         parts.add(str(text), str(source.get("thinking") or ""))
         last = chunk
         if chunk.get("done"):
+            await _drain(lines)
             break
     if not last.get("done"):
         raise JobFailed("ollama's stream ended before done")
@@ -112,13 +131,15 @@ async def read_openai(
     usage = None
     done = False
     calls: dict[int, dict[str, Any]] = {}  # streamed tool calls by index, arguments joined
+    events = EventSource(response).aiter_sse()
     try:
-        async for event in EventSource(response).aiter_sse():
+        async for event in events:
             data = event.data.strip()
             if not data:
                 continue  # a retry or id alone
             if data == "[DONE]":
                 done = True
+                await _drain(events)
                 break
             chunk = _json_line(provider, data)
             if "error" in chunk:
