@@ -7,7 +7,7 @@ import pytest
 
 from core.runtime import RunningCore
 from proto.client import CoreClient, Unauthenticated
-from tests.support import start_core
+from testkit.support import start_core
 
 
 @pytest.fixture

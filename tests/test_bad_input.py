@@ -11,7 +11,7 @@ from core.runtime import RunningCore
 from proto import llm_pb2 as pb
 from proto import llm_pb2_grpc as pb_grpc
 from proto.client import CoreClient, InvalidRequest, NotFound
-from tests.support import sql_count
+from testkit.support import sql_count
 
 BAD_SUBMITS = [
     (b'{"kind": "echo", "payload": ', 400, "malformed_json"),

@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from llm_mcp.pgcluster import LocalPostgres
-from tests.chaos_support import Cluster, CuttableProxy, Tally, cluster, tally
-from tests.support import eventually, read_sse
+from testkit.chaos import Cluster, CuttableProxy, Tally, cluster, tally
+from testkit.sse import read_sse
+from testkit.support import eventually
 
 TERMINAL = ("done", "error", "canceled")
 

@@ -10,8 +10,8 @@ import uvloop
 
 from core.fleet.tailscale import read_status
 from core.queue.schemas import JobCreate
-from tests.fakes.tailnet import node, status
-from tests.support import eventually, running_worker, start_core
+from testkit.fakes.tailnet import node, status
+from testkit.support import eventually, running_worker, start_core
 
 ROUNDS = 1000
 

@@ -9,7 +9,7 @@ from core.events.hub import ClaimWaiters
 from core.runtime import RunningCore
 from proto import llm_pb2 as pb
 from proto.client import CoreClient
-from tests.support import start_core
+from testkit.support import start_core
 
 
 async def test_wake_counts_oldest_first_and_by_kind() -> None:

@@ -12,9 +12,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.compat_support import MODEL, Fleet, compat_fleet
-from tests.fake_llm import CannedError
-from tests.support import eventually
+from testkit.compat import MODEL, Fleet, compat_fleet
+from testkit.fakes.server import CannedError
+from testkit.support import eventually
 
 TOKEN = "s3cret-token"
 TOOLS = [

@@ -10,8 +10,8 @@ from mcp.shared.exceptions import MCPError
 
 from mcp_bridge.tools import build_mcp_server
 from proto.client import CoreClient
-from tests.compat_support import MODEL, compat_fleet
-from tests.fake_llm import CannedError
+from testkit.compat import MODEL, compat_fleet
+from testkit.fakes.server import CannedError
 
 
 async def test_llm_request_progress_carries_the_tokens(

@@ -11,8 +11,8 @@ import httpx
 import ollama
 import pytest
 
-from tests.compat_support import EMBED_MODEL, MODEL, Fleet, compat_fleet
-from tests.fake_llm import FakeOllama
+from testkit.compat import EMBED_MODEL, MODEL, Fleet, compat_fleet
+from testkit.fakes.ollama import FakeOllama
 
 
 @pytest.fixture

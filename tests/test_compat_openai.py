@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from tests.compat_support import EMBED_MODEL, MODEL, Fleet, compat_fleet
+from testkit.compat import EMBED_MODEL, MODEL, Fleet, compat_fleet
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ async def test_bad_body_is_an_openai_error_and_writes_nothing(
 
 
 async def test_failed_job_is_an_api_error(fleet: Fleet, client: openai.AsyncOpenAI) -> None:
-    from tests.fake_llm import CannedError
+    from testkit.fakes.server import CannedError
 
     fleet.ollama.errors.append(CannedError(400, {"error": "invalid options"}))
     with pytest.raises(openai.APIStatusError) as caught:
@@ -158,7 +158,7 @@ async def test_auto_routes_by_the_rules(fleet: Fleet, client: openai.AsyncOpenAI
 async def test_a_client_leaving_mid_stream_cancels_its_job(
     fleet: Fleet, db: asyncpg.Connection
 ) -> None:
-    from tests.support import eventually
+    from testkit.support import eventually
 
     fleet.ollama.chunk_delay = 0.2
     body = {

@@ -10,8 +10,8 @@ import asyncpg
 import openai
 import pytest
 
-from tests.compat_support import MODEL, Fleet, compat_fleet
-from tests.fake_llm import CannedError
+from testkit.compat import MODEL, Fleet, compat_fleet
+from testkit.fakes.server import CannedError
 
 TOOL = {
     "type": "function",

@@ -14,8 +14,8 @@ import ollama
 import openai
 import pytest
 
-from tests.compat_support import EMBED_MODEL, MODEL, Fleet, compat_fleet
-from tests.fake_llm import FakeOllama
+from testkit.compat import EMBED_MODEL, MODEL, Fleet, compat_fleet
+from testkit.fakes.ollama import FakeOllama
 
 
 @pytest.fixture

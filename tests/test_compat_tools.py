@@ -13,7 +13,7 @@ import ollama
 import openai
 import pytest
 
-from tests.compat_support import MODEL, Fleet, compat_fleet
+from testkit.compat import MODEL, Fleet, compat_fleet
 
 TOOLS: list[Any] = [
     {

@@ -11,7 +11,7 @@ import asyncpg
 from core.runtime import RunningCore
 from proto import llm_pb2 as pb
 from proto.client import CoreClient
-from tests.support import start_core
+from testkit.support import start_core
 
 JOBS = 400
 CLAIMERS = 10

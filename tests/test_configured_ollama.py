@@ -9,9 +9,10 @@ import contextlib
 import httpx
 import ollama
 
-from tests.compat_support import worker_for
-from tests.fake_llm import FakeOllama, FakeOpenAI, closed_port, serving
-from tests.support import eventually, start_core
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.openai import FakeOpenAI
+from testkit.fakes.server import closed_port, serving
+from testkit.support import eventually, provider_worker, start_core
 
 FULL_REQUEST = {
     "task": "chat",
@@ -41,8 +42,9 @@ async def test_only_ollama_base_url_set(database_url: str) -> None:
             device_max_concurrency=8,
         ) as core,
         # The worker's own OLLAMA_BASE_URL leads nowhere: jobs reach the device through core.
-        worker_for(
-            core,
+        provider_worker(
+            core.grpc_addr,
+            worker_concurrency=40,
             ollama_base_url=closed_port(),
             openai_api_key="sk-test",
             openai_base_url=cloud.base_url,  # type: ignore[attr-defined]

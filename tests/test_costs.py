@@ -13,8 +13,8 @@ import pytest
 
 from core.costs.pricing import Price, Usage, cost_usd, parse_prices
 from core.errors import InvalidInput
-from tests.compat_support import MODEL, compat_fleet
-from tests.support import eventually
+from testkit.compat import MODEL, compat_fleet
+from testkit.support import eventually
 
 
 async def test_finished_jobs_cost_by_their_model_price(

@@ -7,8 +7,8 @@ import asyncpg
 import httpx
 
 from core.runtime import RunningCore
-from tests.bridge_support import start_bridge
-from tests.support import start_core
+from testkit.bridge import start_bridge
+from testkit.support import start_core
 
 DROP_IN = ("/api/generate", "/api/chat", "/v1/chat/completions", "/v1/embeddings")
 ROUTES = (*DROP_IN, "/v1/jobs", "/v1/llm/request", "/v1/jobs/batch")

@@ -7,7 +7,7 @@ import httpx
 
 from core.runtime import RunningCore
 from proto.client import CoreClient
-from tests.support import start_core
+from testkit.support import start_core
 
 
 async def _seed_fleet(db: asyncpg.Connection) -> None:

@@ -16,11 +16,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.compat_support import worker_for
-from tests.fake_llm import FakeOllama, serving
-from tests.fleet_setup import add_device
-from tests.fleet_support import GPU, QWEN_7B, fake_tailnet
-from tests.support import eventually, start_core
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.server import serving
+from testkit.fleet import GPU, QWEN_7B, add_device, fake_tailnet
+from testkit.support import eventually, provider_worker, start_core
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
 
@@ -104,7 +103,7 @@ async def test_fleet_jobs_and_streamed_tokens(
         # Some history for the charts: jobs finished before the page opens.
         batch = [{"kind": "echo", "payload": {"n": i}, "source": "ui-test"} for i in range(20)]
         ids = [j["job_id"] for j in (await http.post("/v1/jobs/batch", json=batch)).json()["jobs"]]
-        async with worker_for(core):
+        async with provider_worker(core.grpc_addr, worker_concurrency=40):
 
             async def all_done() -> bool:
                 page_of_jobs = (await http.get("/v1/jobs", params={"status": "done"})).json()
@@ -123,7 +122,7 @@ async def test_fleet_jobs_and_streamed_tokens(
             "job_id"
         ]
         await page.locator(f'tr[data-job-id="{job_id}"][data-status="queued"]').wait_for()
-        async with worker_for(core):
+        async with provider_worker(core.grpc_addr, worker_concurrency=40):
             await page.locator(f'tr[data-job-id="{job_id}"][data-status="done"]').wait_for()
             await page.locator(f'[data-device="{GPU}"]').scroll_into_view_if_needed()
             await page.evaluate("window.scrollTo(0, 0)")

@@ -19,7 +19,7 @@ from core.dashboard.history import MinuteStats, merge_history
 from core.dashboard.live import JobFilter
 from core.runtime import RunningCore
 from core.ui.assets import STATIC_DIR
-from tests.support import eventually, running_worker, start_core
+from testkit.support import eventually, running_worker, start_core
 
 ECHO = {"kind": "echo", "payload": {"text": "hi"}, "source": "dash-test"}
 

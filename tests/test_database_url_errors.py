@@ -13,7 +13,7 @@ import pytest
 
 from core.db.pool import DatabaseUnreachable
 from llm_mcp.pgcluster import free_port
-from tests.support import start_core
+from testkit.support import start_core
 
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 

@@ -16,9 +16,10 @@ import asyncpg
 import httpx
 
 from core.runtime import RunningCore
-from tests.fake_llm import FakeOllama, serving
-from tests.fleet_setup import add_device, set_limits, set_stats
-from tests.support import eventually, running_worker, start_core
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.server import serving
+from testkit.fleet import add_device, set_limits, set_stats
+from testkit.support import eventually, running_worker, start_core
 from worker.handlers.ollama import Ollama
 from worker.runner import Worker
 

@@ -18,18 +18,8 @@ from pydantic import ValidationError
 from llm_mcp import cli
 from proto.client import CoreClient
 from proto.errors import DeviceNotFound, InvalidInput
-from tests.fleet_support import (
-    BOX,
-    GPU,
-    LLAMA_1B,
-    OLD,
-    PHONE,
-    QWEN_7B,
-    STUCK,
-    FakeTailnet,
-    fake_tailnet,
-)
-from tests.support import core_settings, eventually, start_core
+from testkit.fleet import BOX, GPU, LLAMA_1B, OLD, PHONE, QWEN_7B, STUCK, FakeTailnet, fake_tailnet
+from testkit.support import core_settings, eventually, start_core
 
 
 @pytest.fixture

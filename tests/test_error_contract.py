@@ -22,7 +22,7 @@ from proto import errors
 from proto import llm_pb2 as pb
 from proto import llm_pb2_grpc as pb_grpc
 from proto.client import CoreClient
-from tests.bridge_support import start_bridge
+from testkit.bridge import start_bridge
 
 CLASSES = errors.error_classes()
 

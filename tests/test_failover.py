@@ -13,10 +13,12 @@ import asyncpg
 import httpx
 
 from core.runtime import RunningCore
-from tests.compat_support import MODEL, worker_for
-from tests.fake_llm import CannedError, FakeOllama, FakeOpenAI, serving
-from tests.fleet_setup import add_device, set_stats
-from tests.support import eventually, start_core
+from testkit.compat import MODEL
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.openai import FakeOpenAI
+from testkit.fakes.server import CannedError, serving
+from testkit.fleet import add_device, set_stats
+from testkit.support import eventually, provider_worker, start_core
 
 A, B = "gpu-a.ts.net.", "gpu-b.ts.net."
 
@@ -66,7 +68,7 @@ async def test_failed_device_job_retries_on_another_device(
         core_at(database_url, **SLOW_RETRY) as core,
         serving(fast),
         serving(slow),
-        worker_for(core),
+        provider_worker(core.grpc_addr, worker_concurrency=40),
     ):
         await add_device(db, A, fast.url)
         await add_device(db, B, slow.url)
@@ -97,7 +99,12 @@ async def test_failed_device_job_falls_back_to_the_cloud_when_allowed(
         core_at(database_url, **SLOW_RETRY) as core,
         serving(local),
         serving(cloud),
-        worker_for(core, openai_api_key="sk-test", openai_base_url=cloud.base_url),
+        provider_worker(
+            core.grpc_addr,
+            worker_concurrency=40,
+            openai_api_key="sk-test",
+            openai_base_url=cloud.base_url,
+        ),
     ):
         await add_device(db, A, local.url)
         async with httpx.AsyncClient(base_url=core.http_url, timeout=30) as http:
@@ -126,7 +133,7 @@ async def test_breaker_opens_probes_once_and_closes_on_every_replica(
         core_at(database_url, **settings) as one,
         core_at(database_url, **settings) as two,
         serving(fake),
-        worker_for(one),
+        provider_worker(one.grpc_addr, worker_concurrency=40),
         httpx.AsyncClient(base_url=one.http_url, timeout=30) as http1,
         httpx.AsyncClient(base_url=two.http_url, timeout=30) as http2,
     ):
@@ -190,7 +197,12 @@ async def test_cloud_provider_breaker_opens_and_auto_routing_goes_local(
         core_at(database_url, breaker_failures=2, breaker_cooldown_seconds=60) as core,
         serving(local),
         serving(cloud),
-        worker_for(core, openai_api_key="sk-test", openai_base_url=cloud.base_url),
+        provider_worker(
+            core.grpc_addr,
+            worker_concurrency=40,
+            openai_api_key="sk-test",
+            openai_base_url=cloud.base_url,
+        ),
         httpx.AsyncClient(base_url=core.http_url, timeout=30) as http,
     ):
         await add_device(db, A, local.url)

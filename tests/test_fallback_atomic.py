@@ -9,8 +9,8 @@ import httpx
 from core.runtime import RunningCore
 from proto import llm_pb2 as pb
 from proto.client import CoreClient
-from tests.compat_support import MODEL
-from tests.fleet_setup import add_device
+from testkit.compat import MODEL
+from testkit.fleet import add_device
 
 BODY = {"model": MODEL, "prompt": "hi", "constraints": {"prefer_local": True, "fallback": True}}
 

@@ -12,8 +12,8 @@ from core.fleet.schemas import memory_from_metrics
 from core.fleet.tailscale import parse_status, parse_time
 from core.fleet.targets import parse_ports, plan_targets
 from llm_mcp.fleet_table import render_devices
-from tests.fakes.ollama import tag
-from tests.fakes.tailnet import node, status
+from testkit.fakes.ollama import tag
+from testkit.fakes.tailnet import node, status
 
 
 def test_status_ids_keep_the_trailing_dot_else_use_the_host_name() -> None:

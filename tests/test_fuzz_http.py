@@ -21,8 +21,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from core.runtime import RunningCore
-from tests.bridge_support import start_bridge
-from tests.support import start_core
+from testkit.bridge import start_bridge
+from testkit.support import start_core
 
 EXAMPLES = 50
 # Tables a request could write to; a refused request must leave all of them as they were.

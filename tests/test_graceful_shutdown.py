@@ -16,7 +16,8 @@ from core.db.store import translated_errors
 from core.errors import StoreUnavailable
 from core.runtime import RunningCore
 from proto.client import CoreClient
-from tests.support import eventually, read_sse, running_worker, start_core
+from testkit.sse import read_sse
+from testkit.support import eventually, running_worker, start_core
 
 GRACE = 8.0
 

@@ -1,5 +1,5 @@
 """doc/integration_channel_mcp.md runs: its Python blocks, top to bottom, against a real core
-and a real worker whose Ollama, OpenAI and OpenRouter are the fakes of tests/fake_llm.py.
+and a real worker whose Ollama, OpenAI and OpenRouter are the fakes of testkit/fakes/.
 Then the helper's own promises: the polling fallback, timeouts, errors."""
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import httpx
 import pytest
 
 from core.runtime import RunningCore
-from tests.fake_llm import FakeOllama, FakeOpenAI, serving
-from tests.fleet_setup import add_device
-from tests.support import running_worker
-from worker.handlers.registry import Providers
-from worker.settings import WorkerSettings
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.openai import FakeOpenAI
+from testkit.fakes.server import serving
+from testkit.fleet import add_device
+from testkit.support import provider_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "doc" / "integration_channel_mcp.md"
@@ -43,23 +43,16 @@ async def fleet(core: RunningCore, db: asyncpg.Connection) -> AsyncIterator[Fake
         await add_device(
             db, "gpu1.ts.net.", ollama.url, {"llama3.2:1b": 1.2, "nomic-embed-text": 0.1}
         )
-        values: dict[str, Any] = {
-            "core_grpc_addr": core.grpc_addr,
-            "worker_id": f"doc-{uuid.uuid4().hex[:6]}",
-            "worker_claim_wait": 5,
-            "worker_shutdown_grace": 5,
-            "ollama_base_url": ollama.url,
-            "openai_api_key": "sk-openai",
-            "openai_base_url": openai.base_url,
-            "openrouter_api_key": "sk-openrouter",
-            "openrouter_base_url": openrouter.base_url,
-        }
-        providers = Providers(WorkerSettings(**values))
-        try:
-            async with running_worker(core.grpc_addr, handlers=providers.handlers(), **values):
-                yield ollama
-        finally:
-            await providers.aclose()
+        async with provider_worker(
+            core.grpc_addr,
+            worker_id=f"doc-{uuid.uuid4().hex[:6]}",
+            ollama_base_url=ollama.url,
+            openai_api_key="sk-openai",
+            openai_base_url=openai.base_url,
+            openrouter_api_key="sk-openrouter",
+            openrouter_base_url=openrouter.base_url,
+        ):
+            yield ollama
 
 
 def python_blocks() -> list[str]:

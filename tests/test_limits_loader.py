@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from core.routing.limits import LimitsError
-from tests.fleet_setup import add_device, set_limits
-from tests.support import eventually, start_core
+from testkit.fleet import add_device, set_limits
+from testkit.support import eventually, start_core
 
 
 async def limits_rows(db: asyncpg.Connection) -> dict[str, dict]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 
 from core.runtime import RunningCore
-from tests.bridge_support import start_bridge
-from tests.sse import read_frames
-from tests.support import eventually, running_worker, start_core
+from testkit.bridge import start_bridge
+from testkit.sse import read_frames
+from testkit.support import eventually, running_worker, start_core
 
 UNKNOWN_JOB = "00000000-0000-0000-0000-000000000000"
 

@@ -13,7 +13,7 @@ from mcp import Client
 from core.runtime import RunningCore
 from mcp_bridge.tools import build_mcp_server
 from proto.client import CoreClient
-from tests.support import running_worker
+from testkit.support import running_worker
 from worker.handlers.base import JobContext, Outcome
 
 

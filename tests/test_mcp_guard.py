@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from core.runtime import RunningCore
 from mcp_bridge.guard import host_allowed, origin_allowed
 from mcp_bridge.settings import BridgeSettings
-from tests.bridge_support import start_bridge
+from testkit.bridge import start_bridge
 
 TOKEN = "s3cret-bridge-token"
 

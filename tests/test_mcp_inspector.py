@@ -18,8 +18,8 @@ import pytest
 
 from core.runtime import RunningCore
 from proto.client import CoreClient
-from tests.bridge_support import start_bridge
-from tests.support import running_worker
+from testkit.bridge import start_bridge
+from testkit.support import running_worker
 
 INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 TOKEN = "inspector-token"

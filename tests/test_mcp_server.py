@@ -22,8 +22,8 @@ from mcp_types.version import LATEST_HANDSHAKE_VERSION, LATEST_MODERN_VERSION
 from core.runtime import RunningCore
 from mcp_bridge.tools import build_mcp_server
 from proto.client import CoreClient
-from tests.bridge_support import start_bridge
-from tests.support import eventually, running_worker, start_core
+from testkit.bridge import start_bridge
+from testkit.support import eventually, running_worker, start_core
 
 UNKNOWN_JOB = "00000000-0000-0000-0000-000000000000"
 TOOLS = {

@@ -10,8 +10,8 @@ import pytest
 
 from core.runtime import RunningCore
 from llm_mcp.provider_probe import cloud_line, ollama_line
-from tests.fake_llm import closed_port
-from tests.support import eventually, running_worker
+from testkit.fakes.server import closed_port
+from testkit.support import eventually, running_worker
 
 
 def test_start_up_line_for_an_ollama_that_is_not_there() -> None:

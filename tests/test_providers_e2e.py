@@ -6,8 +6,6 @@ offline.
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -17,12 +15,11 @@ import httpx
 import pytest
 
 from core.runtime import RunningCore
-from tests.fake_llm import CannedError, FakeOllama, FakeOpenAI, closed_port, rate_limited, serving
-from tests.fleet_setup import add_device, set_limits
-from tests.support import eventually, running_worker, start_core
-from worker.handlers.registry import Providers
-from worker.runner import Worker
-from worker.settings import WorkerSettings
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.openai import FakeOpenAI, rate_limited
+from testkit.fakes.server import CannedError, closed_port, serving
+from testkit.fleet import add_device, set_limits
+from testkit.support import eventually, provider_worker, start_core
 
 
 @pytest.fixture
@@ -30,23 +27,6 @@ async def core(database_url: str) -> AsyncIterator[RunningCore]:
     # Fast retries, so a retried job finishes within the test.
     async with start_core(database_url, retry_base_seconds=0.05, retry_cap_seconds=0.2) as c:
         yield c
-
-
-@contextlib.asynccontextmanager
-async def worker(core: RunningCore, **overrides: Any) -> AsyncIterator[Worker]:
-    values: dict[str, Any] = {
-        "core_grpc_addr": core.grpc_addr,
-        "worker_id": f"w-{uuid.uuid4().hex[:6]}",
-        "worker_claim_wait": 5,
-        "worker_shutdown_grace": 5,
-    }
-    values.update(overrides)
-    providers = Providers(WorkerSettings(**values))
-    try:
-        async with running_worker(core.grpc_addr, handlers=providers.handlers(), **values) as w:
-            yield w
-    finally:
-        await providers.aclose()
 
 
 async def finished(http: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
@@ -69,7 +49,7 @@ async def test_ollama_generate_on_a_device(
     async with serving(FakeOllama("127.0.0.2", tps=50, eval_count=20)) as ollama:
         await add_device(db, "gpu1.ts.net.", ollama.url)
         await set_limits(db, "gpu1.ts.net.", ram_gb=8.0)  # auto: 4K context
-        async with worker(core):
+        async with provider_worker(core.grpc_addr):
             job_id = await submit(
                 http,
                 kind="ollama.generate",
@@ -97,7 +77,7 @@ async def test_ollama_embed_without_devices_uses_ollama_base_url(
     core: RunningCore, http: httpx.AsyncClient
 ) -> None:
     async with serving(FakeOllama("127.0.0.3", models=["nomic-embed-text"])) as ollama:
-        async with worker(core, ollama_base_url=ollama.url):
+        async with provider_worker(core.grpc_addr, ollama_base_url=ollama.url):
             job_id = await submit(http, kind="ollama.embed", payload={"prompt": "abcd"})
             job = await finished(http, job_id)
     assert job["status"] == "done", job["error"]
@@ -117,7 +97,7 @@ async def test_cloud_chat(
             f"{provider}_base_url": fake.base_url,
             f"{provider}_model": "default-model",
         }
-        async with worker(core, **settings) as w:
+        async with provider_worker(core.grpc_addr, **settings) as w:
             assert f"{provider}.chat" in w.kinds
             job_id = await submit(
                 http,
@@ -137,7 +117,7 @@ async def test_cloud_chat(
 
 
 async def test_worker_offers_cloud_kinds_only_with_their_key(core: RunningCore) -> None:
-    async with worker(core) as w:
+    async with provider_worker(core.grpc_addr) as w:
         assert "ollama.generate" in w.kinds and "echo" in w.kinds
         assert "openai.chat" not in w.kinds and "openrouter.chat" not in w.kinds
 
@@ -147,7 +127,7 @@ async def test_benchmarks_run_report_and_list(
 ) -> None:
     async with serving(FakeOllama("127.0.0.5", tps=40, eval_count=8)) as ollama:
         await add_device(db, "bench.ts.net.", ollama.url)
-        async with worker(core):
+        async with provider_worker(core.grpc_addr):
             answer = await http.post(
                 "/v1/benchmarks/run",
                 json={
@@ -183,7 +163,7 @@ async def test_4xx_is_not_retried_and_the_device_stays_online(
     fake.errors.append(CannedError(400, {"error": "invalid option num_gpu"}))
     async with serving(fake):
         await add_device(db, "d4.", fake.url)
-        async with worker(core):
+        async with provider_worker(core.grpc_addr):
             job_id = await submit(
                 http, kind="ollama.generate", device_id="d4.", payload={"prompt": "x"}
             )
@@ -200,7 +180,7 @@ async def test_5xx_is_retried_then_succeeds(
     fake.errors.append(CannedError(500, {"error": "llama runner process has terminated"}))
     async with serving(fake):
         await add_device(db, "d5.", fake.url)
-        async with worker(core):
+        async with provider_worker(core.grpc_addr):
             job_id = await submit(
                 http, kind="ollama.generate", device_id="d5.", payload={"prompt": "x"}
             )
@@ -213,7 +193,7 @@ async def test_connection_refused_is_retried_and_marks_the_device_offline(
     core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
     await add_device(db, "gone.", closed_port("127.0.0.8"))
-    async with worker(core):
+    async with provider_worker(core.grpc_addr):
         job_id = await submit(
             http, kind="ollama.generate", device_id="gone.", payload={"prompt": "x"}, max_attempts=2
         )
@@ -230,7 +210,9 @@ async def test_429_waits_for_retry_after(
     fake = FakeOpenAI("127.0.0.10", api_key="k")
     fake.errors.append(rate_limited(30))
     async with serving(fake):
-        async with worker(core, openai_api_key="k", openai_base_url=fake.base_url):
+        async with provider_worker(
+            core.grpc_addr, openai_api_key="k", openai_base_url=fake.base_url
+        ):
             job_id = await submit(http, kind="openai.chat", payload={"prompt": "x"})
 
             async def requeued() -> dict[str, Any] | None:
@@ -246,7 +228,9 @@ async def test_429_waits_for_retry_after(
 async def test_cloud_auth_error_is_not_retried(core: RunningCore, http: httpx.AsyncClient) -> None:
     fake = FakeOpenAI("127.0.0.11", prefix="/api/v1", api_key="right")
     async with serving(fake):
-        async with worker(core, openrouter_api_key="wrong", openrouter_base_url=fake.base_url):
+        async with provider_worker(
+            core.grpc_addr, openrouter_api_key="wrong", openrouter_base_url=fake.base_url
+        ):
             job_id = await submit(http, kind="openrouter.chat", payload={"prompt": "x"})
             job = await finished(http, job_id)
     assert job["status"] == "error" and job["attempts"] == 1
@@ -257,7 +241,7 @@ async def test_a_failed_benchmark_is_listed_as_not_ok(
     core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
     await add_device(db, "down.", closed_port("127.0.0.12"))
-    async with worker(core):
+    async with provider_worker(core.grpc_addr):
         answer = await http.post(
             "/v1/benchmarks/run",
             json={"model": "llama3.2:1b", "task_type": "embed", "runs": 1, "device_id": "down."},

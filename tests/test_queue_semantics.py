@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 
 from core.runtime import RunningCore
-from tests.support import sql_count, start_core
+from testkit.support import sql_count, start_core
 
 
 async def submit(http: httpx.AsyncClient, kind: str = "echo", **fields: Any) -> str:

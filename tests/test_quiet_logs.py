@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from llm_mcp.logs import setup_logging
-from tests.fakes.tailnet import FAKE_TAILSCALE
-from tests.support import start_core
+from testkit.fakes.tailnet import FAKE_TAILSCALE
+from testkit.support import start_core
 
 
 async def test_missing_tailscale_is_one_warning_then_debug(

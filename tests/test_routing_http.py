@@ -16,7 +16,7 @@ import pytest
 from proto import llm_pb2 as pb
 from proto.client import CoreClient, InvalidRequest
 from proto.errors import NoRoute
-from tests.fleet_setup import add_device, set_limits, set_stats
+from testkit.fleet import add_device, set_limits, set_stats
 
 CLOUD = ["openrouter.chat", "openai.chat"]
 LOCAL = ["ollama.generate", "ollama.embed"]

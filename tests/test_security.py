@@ -3,8 +3,6 @@ size limits, payload addresses, and secrets that never reach logs, rows or error
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import uuid
@@ -22,15 +20,13 @@ from core.http.app import create_app
 from core.http.auth import require_worker
 from core.runtime import RunningCore
 from proto import llm_pb2
-from proto.client import CoreClient
-from tests.fake_llm import CannedError, FakeOllama, FakeOpenAI, serving
-from tests.fake_telegram import TOKEN, fake_telegram
-from tests.fleet_setup import add_device
-from tests.support import eventually, running_worker, start_core
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.openai import FakeOpenAI
+from testkit.fakes.server import CannedError, serving
+from testkit.fakes.telegram import TOKEN, fake_telegram
+from testkit.fleet import add_device
+from testkit.support import eventually, provider_worker, start_core
 from tests.test_telemetry_service import direct_settings, telemetry
-from worker.handlers.registry import Providers
-from worker.runner import Worker
-from worker.settings import WorkerSettings
 
 CLIENT = "client-secret-Zq7"
 WORKER = "worker-secret-Xk9"
@@ -45,22 +41,6 @@ PUBLIC = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirec
 PUBLIC |= {"/api/version", "/"}
 # The dashboard's page and assets hold no data (it asks for the token, then reads the API).
 PUBLIC |= {"/ui", "/ui/", "/ui/assets/{version}/{path:path}"}
-
-
-@contextlib.asynccontextmanager
-async def token_worker(values: dict[str, Any], providers: Providers) -> AsyncIterator[Worker]:
-    """A real worker that presents its worker token (tests.support's worker presents none)."""
-    settings = WorkerSettings(worker_id="secret-test-worker", worker_claim_wait=2, **values)
-    stop = asyncio.Event()
-    async with CoreClient(settings.core_grpc_addr, token=settings.token) as client:
-        worker = Worker(settings, client, providers.handlers())
-        task = asyncio.create_task(worker.run(stop))
-        try:
-            await asyncio.wait_for(worker.registered.wait(), 10)
-            yield worker
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 30)
 
 
 @pytest.fixture
@@ -230,18 +210,14 @@ async def test_sneaky_payload_addresses_reach_only_the_known_device(
                 ids.append(answer.json()["job_id"])
             else:
                 assert answer.status_code == 422, addr
-        providers = Providers(WorkerSettings(core_grpc_addr=core.grpc_addr))
-        try:
-            async with running_worker(core.grpc_addr, handlers=providers.handlers()):
-                for job_id in ids:
+        async with provider_worker(core.grpc_addr):
+            for job_id in ids:
 
-                    async def done(job_id: str = job_id) -> bool:
-                        job = (await http.get(f"/v1/jobs/{job_id}")).json()
-                        return job["status"] in ("done", "error")
+                async def done(job_id: str = job_id) -> bool:
+                    job = (await http.get(f"/v1/jobs/{job_id}")).json()
+                    return job["status"] in ("done", "error")
 
-                    await eventually(done, within=20)
-        finally:
-            await providers.aclose()
+                await eventually(done, within=20)
     assert elsewhere.requests == []
     assert len(device.requests) == len(ids)
 
@@ -270,23 +246,22 @@ async def test_secrets_never_reach_logs_rows_or_errors(
             "openai_base_url": fake.base_url,
             "openrouter_api_key": OPENROUTER_KEY,
         }
-        providers = Providers(WorkerSettings(**settings))
-        try:
-            async with token_worker(settings, providers):
-                answers = []
-                for _ in range(2):
-                    submitted = await http.post(
-                        "/v1/jobs", json={"kind": "openai.chat", "payload": {"prompt": "hi"}}
-                    )
-                    job_id = submitted.json()["job_id"]
+        # The worker presents its worker token (WORKER_TOKEN) and an id of its own.
+        async with provider_worker(
+            core.grpc_addr, worker_id="secret-test-worker", worker_claim_wait=2, **settings
+        ):
+            answers = []
+            for _ in range(2):
+                submitted = await http.post(
+                    "/v1/jobs", json={"kind": "openai.chat", "payload": {"prompt": "hi"}}
+                )
+                job_id = submitted.json()["job_id"]
 
-                    async def finished(job_id: str = job_id) -> dict[str, Any] | None:
-                        job = (await http.get(f"/v1/jobs/{job_id}")).json()
-                        return job if job["status"] in ("done", "error") else None
+                async def finished(job_id: str = job_id) -> dict[str, Any] | None:
+                    job = (await http.get(f"/v1/jobs/{job_id}")).json()
+                    return job if job["status"] in ("done", "error") else None
 
-                    answers.append(await eventually(finished, within=20))
-        finally:
-            await providers.aclose()
+                answers.append(await eventually(finished, within=20))
         assert sorted(a["status"] for a in answers) == ["done", "error"]
         failed = next(a for a in answers if a["status"] == "error")
         assert "Incorrect API key provided" in failed["error"]

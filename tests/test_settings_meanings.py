@@ -18,7 +18,7 @@ from llm_mcp.pgcluster import find_bin_dir
 from llm_mcp.up import default_data_dir
 from mcp_bridge.settings import LOOPBACK_HOSTS, LOOPBACK_ORIGINS, BridgeSettings
 from telemetry.settings import DEFAULT_GATEWAY_URL, TelemetrySettings
-from tests.fakes.tailnet import FAKE_TAILSCALE, node, status
+from testkit.fakes.tailnet import FAKE_TAILSCALE, node, status
 from worker.handlers.registry import default_handlers, select_handlers
 from worker.settings import WorkerSettings
 

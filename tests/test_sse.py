@@ -10,7 +10,8 @@ import httpx
 
 from core.runtime import RunningCore
 from proto.client import CoreClient
-from tests.support import eventually, read_sse, running_worker, start_core
+from testkit.sse import read_sse
+from testkit.support import eventually, running_worker, start_core
 
 
 async def collect(client: httpx.AsyncClient, job_id: str, **headers: str) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ import pytest
 from core.runtime import RunningCore
 from proto import errors
 from proto.client import CoreClient
-from tests.bridge_support import start_bridge
-from tests.support import read_sse
+from testkit.bridge import start_bridge
+from testkit.sse import read_sse
 
 BAD_IDS = ("9223372036854775808", "99999999999999999999999", "-1", "abc", "1e3", "+5")
 

@@ -13,8 +13,8 @@ import pytest
 
 from core.runtime import RunningCore
 from llm_mcp.pgcluster import free_port
-from tests.fake_telegram import TOKEN, FakeTelegram, fake_telegram
-from tests.support import eventually
+from testkit.fakes.telegram import TOKEN, FakeTelegram, fake_telegram
+from testkit.support import eventually
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from telemetry.main import build_service, build_transport
 from telemetry.service import TelemetryService
 from telemetry.settings import TelemetrySettings
 from telemetry.transport import FloodWait, MessageGone, MessageNotModified, RouteUnavailable
-from tests.fake_telegram import TOKEN, FakeTelegram, closed_port_url, fake_telegram
-from tests.support import eventually, start_core
+from testkit.fakes.telegram import TOKEN, FakeTelegram, closed_port_url, fake_telegram
+from testkit.support import eventually, start_core
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from proto.client import CoreClient
-from tests.compat_support import MODEL, Fleet, compat_fleet
-from tests.fake_llm import FakeOllama
-from tests.sse import read_frames
-from tests.support import eventually
+from testkit.compat import MODEL, Fleet, compat_fleet
+from testkit.fakes.ollama import FakeOllama
+from testkit.sse import read_frames
+from testkit.support import eventually
 from worker.handlers.thinking import ThinkSplitter, split_thinking
 from worker.progress import ProgressBatcher
 

@@ -12,7 +12,7 @@ import httpx
 from mcp import Client
 
 from llm_mcp.pgcluster import free_port
-from tests.support import eventually
+from testkit.support import eventually
 
 
 async def test_up_starts_the_bridge_and_prints_its_urls(database_url: str) -> None:

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from llm_mcp.pgcluster import PG_SYSTEM_USER, free_port
-from tests.fake_llm import FakeOllama, FakeOpenAI, serving
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.openai import FakeOpenAI
+from testkit.fakes.server import serving
 from tests.up_support import up_command, up_env
 
 pytestmark = pytest.mark.slow

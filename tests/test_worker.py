@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from core.runtime import RunningCore
-from tests.support import eventually, running_worker
+from testkit.support import eventually, running_worker
 from worker.handlers.base import JobContext, JobFailed, Outcome
 from worker.handlers.echo import echo
 

@@ -1,5 +1,5 @@
 """Starts or stops the lab's Postgres from inside its host (so it listens on that host's address):
-`python -m tests.multihost.pg_host start|stop DATA_DIR HOST PORT TRUSTED_NETWORK`."""
+`python -m testkit.multihost.pg_host start|stop DATA_DIR HOST PORT TRUSTED_NETWORK`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A TCP relay that can hold every chunk back for a while, each way: link latency for kernels
-without tc netem. `python -m tests.multihost.delay_relay DELAY_MS LISTEN_PORT=HOST:PORT ...`
+without tc netem. `python -m testkit.multihost.delay_relay DELAY_MS LISTEN_PORT=HOST:PORT ...`
 listens on 127.0.0.1; SIGUSR1 turns the delay on, SIGUSR2 off (it starts off).
 
 Order is kept (one queue per direction) and nothing is dropped; only time is added, as on a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -29,3 +30,20 @@ async def read_frames(
                 value = value[1:] if value.startswith(" ") else value
                 frame[name] = json.loads(value) if name == "data" else value
     return frames
+
+
+async def read_sse(response: Any) -> AsyncIterator[dict[str, Any]]:
+    """Parses a server-sent-events response into {"id", "event", "data"} dicts (data as JSON);
+    frames without data are skipped."""
+    frame: dict[str, Any] = {}
+    async for line in response.aiter_lines():
+        if not line:
+            if "data" in frame:
+                frame["data"] = json.loads(frame["data"])
+                yield frame
+            frame = {}
+        elif line.startswith(":"):
+            continue
+        else:
+            field, _, value = line.partition(":")
+            frame[field] = value.removeprefix(" ")

@@ -21,8 +21,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.chaos_support import tally
-from tests.multihost.fleet import CORES, GPUS, LINK_DELAY_MS, Fleet, healthy
+from testkit.chaos import tally
+from testkit.multihost.fleet import CORES, GPUS, LINK_DELAY_MS, Fleet, healthy
 
 TERMINAL = ("done", "error", "canceled")
 SLEEP = "chaos.sleep"

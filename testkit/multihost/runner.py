@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.multihost import scenarios as s
-from tests.multihost.fleet import CLIENT_TOKEN, CORES, GPUS, Fleet, Timing, healthy
-from tests.multihost.lab import NetnsLoop, lab
+from testkit.multihost import scenarios as s
+from testkit.multihost.fleet import CLIENT_TOKEN, CORES, GPUS, Fleet, Timing, healthy
+from testkit.multihost.lab import NetnsLoop, lab
 
 # A scenario that has not ended by then is stuck: fail with the processes' logs.
 SCENARIO_TIMEOUT = 240.0

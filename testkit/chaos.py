@@ -105,7 +105,7 @@ class Cluster:
             "LOG_LEVEL": "INFO",
         }
         values.update(env)
-        return self._spawn(name, ["-m", "tests.chaos_worker"], values)
+        return self._spawn(name, ["-m", "testkit.chaos_worker"], values)
 
     def finished_work(self) -> Counter[str]:
         """How many times each job's handler ran to its end (any worker, any attempt)."""

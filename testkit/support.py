@@ -1,4 +1,4 @@
-"""Helpers for tests: start core and workers in this event loop, wait for conditions."""
+"""Core and workers in this event loop, and waiting for a condition with a deadline."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from core.runtime import RunningCore, running_core
 from core.settings import CoreSettings
 from proto.client import CoreClient
-from worker.handlers.registry import default_handlers, select_handlers
+from worker.handlers.registry import Providers, default_handlers, select_handlers
 from worker.runner import Worker
 from worker.settings import WorkerSettings
 
@@ -66,6 +66,25 @@ async def running_worker(
             await asyncio.wait_for(task, 30)
 
 
+@contextlib.asynccontextmanager
+async def provider_worker(grpc_addr: str, **overrides: Any) -> AsyncIterator[Worker]:
+    """A real worker running every provider kind its settings allow (Ollama, OpenAI,
+    OpenRouter), as a deployed worker does; its provider clients are closed on exit."""
+    values: dict[str, Any] = {
+        "core_grpc_addr": grpc_addr,
+        "worker_id": f"w-{uuid.uuid4().hex[:6]}",
+        "worker_claim_wait": 5,
+        "worker_shutdown_grace": 5,
+    }
+    values.update(overrides)
+    providers = Providers(WorkerSettings(**values))
+    try:
+        async with running_worker(grpc_addr, handlers=providers.handlers(), **values) as worker:
+            yield worker
+    finally:
+        await providers.aclose()
+
+
 async def eventually(check: Any, *, within: float = 10.0, interval: float = 0.02) -> Any:
     """Polls `check` (sync or async) until it returns something truthy, for `within` seconds."""
     loop = asyncio.get_running_loop()
@@ -79,24 +98,6 @@ async def eventually(check: Any, *, within: float = 10.0, interval: float = 0.02
         if loop.time() > give_up:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(interval)
-
-
-async def read_sse(response: Any) -> AsyncIterator[dict[str, Any]]:
-    """Parses a server-sent-events response into {"id", "event", "data"} dicts (data as JSON)."""
-    import json
-
-    frame: dict[str, Any] = {}
-    async for line in response.aiter_lines():
-        if not line:
-            if "data" in frame:
-                frame["data"] = json.loads(frame["data"])
-                yield frame
-            frame = {}
-        elif line.startswith(":"):
-            continue
-        else:
-            field, _, value = line.partition(":")
-            frame[field] = value.removeprefix(" ")
 
 
 async def sql_count(conn: Any, query: str, *args: Any) -> int:

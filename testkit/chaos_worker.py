@@ -1,4 +1,4 @@
-"""A real worker process for chaos tests and bench/chaos.py: `python -m tests.chaos_worker`.
+"""A real worker process for chaos tests and bench/chaos.py: `python -m testkit.chaos_worker`.
 
 Configured like any worker (CORE_GRPC_ADDR, WORKER_ID, WORKER_LEASE_SECONDS, ...). Runs
 `chaos.sleep` (sleeps payload["seconds"], answers {"by": worker id}) besides echo, and appends

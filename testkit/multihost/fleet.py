@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.chaos_support import Proc
-from tests.multihost.lab import SUBNET, Lab
+from testkit.chaos import Proc
+from testkit.multihost.lab import SUBNET, Lab
 
 CLIENT_TOKEN = "lab-client-token"
 WORKER_TOKEN = "lab-worker-token"
@@ -80,7 +80,7 @@ class Fleet:
             "db",
             [
                 "-m",
-                "tests.multihost.pg_host",
+                "testkit.multihost.pg_host",
                 action,
                 str(self.workdir / "pgdata"),
                 self.lab.addr("db"),
@@ -138,7 +138,7 @@ class Fleet:
         self.relays[host] = self.lab.spawn(
             host,
             f"{host}-relay",
-            ["-m", "tests.multihost.delay_relay", str(LINK_DELAY_MS), *routes],
+            ["-m", "testkit.multihost.delay_relay", str(LINK_DELAY_MS), *routes],
             {},
         )
         self.lab.spawn(
@@ -150,7 +150,7 @@ class Fleet:
         self.workers[host] = self.lab.spawn(
             host,
             f"{host}-worker",
-            ["-m", "tests.chaos_worker"],
+            ["-m", "testkit.chaos_worker"],
             {
                 "CHAOS_PROVIDERS": "1",
                 "CHAOS_LOG": str(self.completions_log),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.chaos_support import Proc
+from testkit.chaos import Proc
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,6 @@ optionally a fake OpenAI cloud."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,12 +11,12 @@ from typing import Any
 import asyncpg
 
 from core.runtime import RunningCore
-from tests.fake_llm import FakeOllama, FakeOpenAI, serving
-from tests.fleet_setup import add_device
-from tests.support import running_worker, start_core
-from worker.handlers.registry import Providers
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.openai import FakeOpenAI
+from testkit.fakes.server import serving
+from testkit.fleet import add_device
+from testkit.support import provider_worker, start_core
 from worker.runner import Worker
-from worker.settings import WorkerSettings
 
 MODEL = "llama3.2:1b"
 EMBED_MODEL = "nomic-embed-text:latest"
@@ -29,24 +28,6 @@ class Fleet:
     ollama: FakeOllama
     worker: Worker
     cloud: FakeOpenAI | None = None
-
-
-@contextlib.asynccontextmanager
-async def worker_for(core: RunningCore, **overrides: Any) -> AsyncIterator[Worker]:
-    values: dict[str, Any] = {
-        "core_grpc_addr": core.grpc_addr,
-        "worker_id": f"w-{uuid.uuid4().hex[:6]}",
-        "worker_claim_wait": 5,
-        "worker_shutdown_grace": 5,
-        "worker_concurrency": 40,
-    }
-    values.update(overrides)
-    providers = Providers(WorkerSettings(**values))
-    try:
-        async with running_worker(core.grpc_addr, handlers=providers.handlers(), **values) as w:
-            yield w
-    finally:
-        await providers.aclose()
 
 
 @contextlib.asynccontextmanager
@@ -74,5 +55,7 @@ async def compat_fleet(
         if cloud:
             openai = await stack.enter_async_context(serving(FakeOpenAI("127.0.0.3")))
             worker_settings.update(openai_api_key="sk-test", openai_base_url=openai.base_url)
-        w = await stack.enter_async_context(worker_for(core, **worker_settings))
+        w = await stack.enter_async_context(
+            provider_worker(core.grpc_addr, worker_concurrency=40, **worker_settings)
+        )
         yield Fleet(core=core, ollama=fake, worker=w, cloud=openai)  # type: ignore[arg-type]
