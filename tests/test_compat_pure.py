@@ -20,7 +20,7 @@ from core.routing.breaker import (
 )
 from core.routing.decide import cloud_fallback, route
 from core.routing.model_names import catalog_name, with_tag
-from tests.test_routing_decide import ask, device, fleet
+from tests.routing.test_routing_decide import ask, device, fleet
 
 HI = [{"role": "user", "content": "hi"}]
 

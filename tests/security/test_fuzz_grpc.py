@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from proto import llm_pb2
 from proto.client import CoreClient
-from tests.test_fuzz_http import CoreThread
+from tests.security.test_fuzz_http import CoreThread
 
 EXAMPLES = 30
 DELIBERATE = {

@@ -21,7 +21,7 @@ from core.settings import CoreSettings
 from llm_mcp.healthcheck import health_url
 from llm_mcp.pgcluster import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"postgres", "llmcore", "llmworker", "llmmcp", "llmtelemetry"}
 OURS = SERVICES - {"postgres"}
 

@@ -16,7 +16,7 @@ from llm_mcp.pgcluster import PG_SYSTEM_USER, free_port
 from testkit.fakes.ollama import FakeOllama
 from testkit.fakes.openai import FakeOpenAI
 from testkit.fakes.server import serving
-from tests.up_support import up_command, up_env
+from tests.cli.up_support import up_command, up_env
 
 pytestmark = pytest.mark.slow
 HOST = "127.0.0.42"

@@ -15,7 +15,7 @@ from core.db.pool import DatabaseUnreachable
 from llm_mcp.pgcluster import free_port
 from testkit.support import start_core
 
-ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 
 
 def _example_database_url() -> str:

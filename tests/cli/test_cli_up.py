@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from llm_mcp.pgcluster import free_port
-from tests.up_support import postgres_processes, run_echo_job, start_up, wait_for_line
+from tests.cli.up_support import postgres_processes, run_echo_job, start_up, wait_for_line
 
 
 def _stop(proc: subprocess.Popen[str], data_dir: Path, sig: int = signal.SIGTERM) -> str:

@@ -23,7 +23,7 @@ from mcp_bridge.settings import BridgeSettings
 from telemetry.settings import TelemetrySettings
 from worker.settings import WorkerSettings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.30.0"
 CORE_KINDS = {

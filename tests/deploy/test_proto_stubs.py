@@ -7,7 +7,7 @@ from pathlib import Path
 
 from proto.generate import generate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _normalised(text: str) -> str:

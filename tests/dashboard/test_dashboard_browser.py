@@ -35,7 +35,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DOC_IMG = Path(__file__).resolve().parent.parent / "doc" / "img"
+DOC_IMG = Path(__file__).resolve().parents[2] / "doc" / "img"
 STREAM_DEVICE = "gpu1.ts.net."
 MODEL = "ui-stream:1b"  # on no device of the fake tailnet: the job runs on STREAM_DEVICE
 

@@ -26,7 +26,7 @@ from testkit.fakes.server import serving
 from testkit.fleet import add_device
 from testkit.support import provider_worker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "doc" / "integration_channel_mcp.md"
 sys.path.insert(0, str(ROOT / "doc" / "examples"))
 

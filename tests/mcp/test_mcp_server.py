@@ -273,7 +273,7 @@ async def test_core_going_away_mid_wait_is_a_tool_error(database_url: str) -> No
 
 
 def _readme_stdio_server() -> dict[str, Any]:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     block = re.search(r'```json\n(\{"mcpServers".*?)```', (root / "README.md").read_text(), re.S)
     assert block, "README shows the stdio config"
     return json.loads(block.group(1))["mcpServers"]["llm-mcp"]

@@ -26,7 +26,7 @@ from testkit.fakes.server import CannedError, serving
 from testkit.fakes.telegram import TOKEN, fake_telegram
 from testkit.fleet import add_device
 from testkit.support import eventually, provider_worker, start_core
-from tests.test_telemetry_service import direct_settings, telemetry
+from tests.telemetry.test_telemetry_service import direct_settings, telemetry
 
 CLIENT = "client-secret-Zq7"
 WORKER = "worker-secret-Xk9"

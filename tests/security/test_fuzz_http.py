@@ -167,7 +167,7 @@ def test_no_5xx_and_refusals_in_our_format_writing_nothing(running: CoreThread) 
 def test_the_bridge_http_routes_too(database_url: str) -> None:
     with CoreThread(database_url, bridge=True) as running:
         assert running.bridge_url is not None
-        # /mcp speaks MCP (JSON-RPC), not our HTTP API: tests/test_mcp_* cover it.
+        # /mcp speaks MCP (JSON-RPC), not our HTTP API: tests/mcp/ covers it.
         fuzz(running, running.bridge_url, skip=("/mcp",))
 
 

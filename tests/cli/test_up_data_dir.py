@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from llm_mcp.pgcluster import free_port
-from tests.up_support import (
+from tests.cli.up_support import (
     postgres_processes,
     run_echo_job,
     start_up,

@@ -13,7 +13,7 @@ import pytest
 
 from core.runtime import RunningCore
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "doc" / "README.md", ROOT / "doc" / "README.ru.md"]
 BRIDGE_ROUTES = ["/health", "/submit", "/jobs/{id}", "/jobs/{id}/stream", "/mcp"]
 MCP_TOOLS = [

@@ -22,7 +22,7 @@ from testkit.fakes.tailnet import FAKE_TAILSCALE, node, status
 from worker.handlers.registry import default_handlers, select_handlers
 from worker.settings import WorkerSettings
 
-ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 # "empty = …", "0 = …", "1 = …" (so 0 is off) and "(default: …)" give a value a meaning.
 MEANING = re.compile(r"(?<![\w.])(empty|[01])\s*=|\(default\b")
 DB = "postgresql://u@127.0.0.1:1/db"

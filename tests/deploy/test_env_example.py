@@ -12,7 +12,7 @@ from mcp_bridge.settings import BridgeSettings
 from telemetry.settings import TelemetrySettings
 from worker.settings import WorkerSettings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "worker", "mcp_bridge", "telemetry", "llm_mcp", "proto", "db")
 SETTINGS: tuple[type[BaseSettings], ...] = (
     CoreSettings,
