@@ -26,8 +26,8 @@ import asyncpg
 import httpx
 
 from llm_mcp.pgcluster import LocalPostgres
-from tests.chaos_support import Cluster, Proc, tally
-from tests.support import read_sse
+from testkit.chaos import Cluster, Proc, tally
+from testkit.sse import read_sse
 
 SCENARIOS = (
     "worker-kill",

@@ -24,9 +24,10 @@ import httpx
 
 from core.db.migrate import apply_schema
 from llm_mcp.pgcluster import LocalPostgres
-from tests.fakes.ollama import FakeOllama, HangingServer, common_ports, tag
-from tests.fakes.tailnet import FAKE_TAILSCALE, node, status, write_status
-from tests.support import start_core
+from testkit.fakes.ollama import FakeOllama, tag
+from testkit.fakes.server import HangingServer, common_ports
+from testkit.fakes.tailnet import FAKE_TAILSCALE, node, status, write_status
+from testkit.support import start_core
 
 
 async def bench(dsn: str, devices: int, models: int, hanging: int, rounds: int) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from tests.fake_llm import FakeOllama, serving
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.server import serving
 
 
 async def _main(host: str, port: int, chunk_delay: float = 0.0) -> None:

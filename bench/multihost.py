@@ -19,10 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.multihost.fleet import Timing
-from tests.multihost.lab import unavailable
-from tests.multihost.runner import SCENARIOS, run_lab
-from tests.multihost.scenarios import Sizes, as_json, table
+from testkit.multihost.fleet import Timing
+from testkit.multihost.lab import unavailable
+from testkit.multihost.runner import SCENARIOS, run_lab
+from testkit.multihost.scenarios import Sizes, as_json, table
 
 
 def _uptime() -> str:

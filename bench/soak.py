@@ -19,7 +19,7 @@ import httpx
 import psutil
 
 from llm_mcp.pgcluster import LocalPostgres
-from tests.chaos_support import Cluster
+from testkit.chaos import Cluster
 
 SIZES = """
 SELECT pg_table_size('jobs') / 1024 AS jobs_kb,

@@ -23,7 +23,7 @@ from core.db.migrate import apply_schema
 from core.runtime import RunningCore
 from llm_mcp.pgcluster import LocalPostgres
 from proto.client import CoreClient
-from tests.support import start_core
+from testkit.support import start_core
 
 TEMPLATE_DB = "llm_mcp_test_template"
 

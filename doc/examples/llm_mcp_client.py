@@ -3,7 +3,7 @@
 Needs only httpx. `submit_and_wait` enqueues a job (or a routed request), follows it over
 SSE, falls back to polling when the stream is unavailable, and returns the finished job.
 `answer_text` / `embedding` read the result whatever provider ran it.
-See doc/integration_channel_mcp.md; tests/test_integration_doc.py runs these examples.
+See doc/integration_channel_mcp.md; tests/deploy/test_integration_doc.py runs these examples.
 """
 
 from __future__ import annotations

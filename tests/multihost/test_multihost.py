@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.multihost.lab import unavailable
-from tests.multihost.runner import SCENARIOS, run_lab
-from tests.multihost.scenarios import Row, Sizes, table
+from testkit.multihost.lab import unavailable
+from testkit.multihost.runner import SCENARIOS, run_lab
+from testkit.multihost.scenarios import Row, Sizes, table
 
 pytestmark = pytest.mark.slow
 

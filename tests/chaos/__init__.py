@@ -1,0 +1,1 @@
+"""Bounded chaos: real core and worker processes, faults injected, nothing lost or done twice."""

@@ -1,0 +1,1 @@
+"""The telemetry service: the Telegram status message, alerts, and `llm-mcp telemetry`."""

@@ -1,0 +1,185 @@
+"""The providers' connection pool: kept connections reused, at most N requests in flight, a
+connection the server closed while idle replaced, failures mapped to httpx's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import httpcore
+import httpx
+import pytest
+
+from testkit.fakes.ollama import FakeOllama
+from testkit.fakes.server import serving
+from worker.handlers.http_pool import provider_client
+from worker.handlers.streams import TextParts, read_ollama
+
+BODY = b'{"ok":true}'
+
+
+class TinyServer:
+    """An HTTP/1.1 server on 127.0.0.1 that counts connections and requests in flight."""
+
+    def __init__(self, *, close_after: int = 0, gate: asyncio.Event | None = None) -> None:
+        self.connections = 0
+        self.closed = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.close_after = close_after  # close the socket (while idle) after this many answers
+        self.gate = gate
+        self.server: asyncio.Server | None = None
+        self.changed = asyncio.Event()  # set on every count change
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        """Waits (5 s at most) until predicate() holds."""
+        async with asyncio.timeout(5):
+            while not predicate():
+                self.changed.clear()
+                await self.changed.wait()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.changed.set()
+        answered = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                self.changed.set()
+                if self.gate is not None:
+                    await self.gate.wait()
+                self.in_flight -= 1
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (len(BODY), BODY)
+                )
+                await writer.drain()
+                answered += 1
+                if self.close_after and answered >= self.close_after:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+            self.closed += 1
+            self.changed.set()
+
+    async def __aenter__(self) -> TinyServer:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+
+def _client(max_connections: int = 4) -> httpx.AsyncClient:
+    return provider_client(timeout=10, connect_timeout=2, max_connections=max_connections)
+
+
+async def test_sequential_requests_reuse_one_connection() -> None:
+    async with TinyServer() as server, _client() as http:
+        for _ in range(20):
+            answer = await http.post(f"{server.url}/api/chat", json={"a": 1})
+            assert answer.json() == {"ok": True}
+        async with http.stream("POST", f"{server.url}/api/chat", json={}) as streamed:
+            assert await streamed.aread() == BODY
+        assert server.connections == 1
+
+
+async def test_requests_in_flight_are_capped_and_connections_kept() -> None:
+    gate = asyncio.Event()
+    async with TinyServer(gate=gate) as server, _client(max_connections=3) as http:
+        calls = [asyncio.create_task(http.post(f"{server.url}/x", json={})) for _ in range(7)]
+        await server.until(lambda: server.in_flight >= 3)
+        assert server.in_flight == 3
+        gate.set()
+        answers = await asyncio.gather(*calls)
+        assert all(a.status_code == 200 for a in answers)
+        assert server.max_in_flight == 3
+        assert server.connections == 3
+        for _ in range(6):
+            await http.post(f"{server.url}/x", json={})
+        assert server.connections == 3
+
+
+async def test_a_connection_closed_by_the_server_while_idle_is_replaced() -> None:
+    async with TinyServer(close_after=1) as server, _client() as http:
+        for _ in range(5):
+            answer = await http.post(f"{server.url}/x", json={})
+            assert answer.status_code == 200
+            # The server closes it; the next request must notice, not fail.
+            await server.until(lambda: server.closed == server.connections)
+        assert server.connections == 5
+
+
+async def test_a_cancelled_request_frees_its_slot() -> None:
+    gate = asyncio.Event()
+    async with TinyServer(gate=gate) as server, _client(max_connections=1) as http:
+        stuck = asyncio.create_task(http.post(f"{server.url}/x", json={}))
+        await server.until(lambda: server.in_flight >= 1)
+        stuck.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stuck
+        gate.set()
+        answer = await http.post(f"{server.url}/x", json={})
+        assert answer.status_code == 200
+
+
+async def test_a_refused_connection_is_httpx_connect_error() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    async with _client(max_connections=1) as http:
+        for _ in range(3):  # the failed attempt gives its slot back
+            with pytest.raises(httpx.ConnectError):
+                await http.post(f"http://127.0.0.1:{port}/x", json={})
+
+
+async def test_a_full_pool_times_out_as_httpx_pool_timeout() -> None:
+    gate = asyncio.Event()
+    async with TinyServer(gate=gate) as server:
+        http = provider_client(timeout=0.3, connect_timeout=2, max_connections=1)
+        async with http:
+            stuck = asyncio.create_task(http.post(f"{server.url}/x", json={}, timeout=10))
+            await server.until(lambda: server.in_flight >= 1)
+            with pytest.raises(httpx.PoolTimeout):
+                await http.post(f"{server.url}/x", json={})
+            gate.set()
+            assert (await stuck).status_code == 200
+
+
+async def test_streamed_answers_read_to_their_end_keep_their_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[object] = []
+
+    class Counting(httpcore.AsyncHTTPConnection):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(httpcore, "AsyncHTTPConnection", Counting)
+    body = {"model": "llama3.2:1b", "messages": [{"role": "user", "content": "a b c"}]}
+    async with serving(FakeOllama("127.0.0.2")) as fake, _client() as http:
+        for _ in range(5):
+            async with http.stream("POST", f"{fake.url}/api/chat", json=body) as answer:
+                parts = TextParts(None)
+                await read_ollama(answer, parts, chat=True)
+            assert parts.result()["response"] == "echo: a b c"
+    assert len(made) == 1
