@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import logging
 import uuid
 from collections import Counter
@@ -323,8 +322,7 @@ class QueueService:
                     if bound_due:
                         # Due jobs left unclaimed: their devices are busy until one frees a slot.
                         timeout = min(remaining, DEVICE_RECHECK_SECONDS)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(woken.wait(), timeout)
+                    await self._hub.claimers.sleep(woken, timeout)
                     continue
             for job in jobs:
                 metrics.JOBS_CLAIMED.labels(self._kind_labels.label(job.kind)).inc()
