@@ -23,6 +23,12 @@ from worker.settings import WorkerSettings
 APT_TIMEOUT = 600  # seconds for each of apt-get update and install before a test skips
 
 
+def examples(default: int) -> int:
+    """How many examples a property-based test runs: `default`, times TEST_DEPTH when set
+    (TEST_DEPTH=10 for a deeper run than the everyday one)."""
+    return max(1, round(default * float(os.environ.get("TEST_DEPTH", "1"))))
+
+
 def core_settings(database_url: str, **overrides: Any) -> CoreSettings:
     values: dict[str, Any] = {
         "database_url": database_url,

@@ -22,6 +22,8 @@ from llm_mcp.pgcluster import LocalPostgres
 from tests.chaos_support import Cluster, CuttableProxy, Proc, Tally, cluster, tally
 from tests.support import eventually, read_sse
 
+pytestmark = pytest.mark.slow  # real processes, faults and recoveries: seconds each
+
 TERMINAL = ("done", "error", "canceled")
 
 

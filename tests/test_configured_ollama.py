@@ -8,6 +8,7 @@ import contextlib
 
 import httpx
 import ollama
+import pytest
 
 from tests.compat_support import worker_for
 from tests.fake_llm import FakeOllama, FakeOpenAI, closed_port, serving
@@ -27,6 +28,7 @@ FULL_REQUEST = {
 }
 
 
+@pytest.mark.slow
 async def test_only_ollama_base_url_set(database_url: str) -> None:
     fake = FakeOllama("127.0.0.2", models=["llama3.2:1b", "nomic-embed-text:latest"])
     ollama_up = contextlib.AsyncExitStack()

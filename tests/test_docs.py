@@ -42,6 +42,7 @@ def _normalise(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{id}", path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 async def test_every_core_endpoint_is_documented(http: httpx.AsyncClient, doc: Path) -> None:
     schema = (await http.get("/openapi.json")).json()

@@ -22,9 +22,9 @@ from schemathesis import GenerationMode
 
 from core.runtime import RunningCore
 from tests.bridge_support import start_bridge
-from tests.support import start_core
+from tests.support import examples, start_core
 
-EXAMPLES = 50
+EXAMPLES = examples(15)  # per operation and mode; TEST_DEPTH=10 for a deep run
 # Tables a request could write to; a refused request must leave all of them as they were.
 COUNTED = (
     "jobs",
@@ -159,11 +159,13 @@ def fuzz(running: CoreThread, base: str, *, skip: tuple[str, ...] = ()) -> None:
     assert not problems, "\n".join(sorted(set(problems))[:30])
 
 
+@pytest.mark.slow
 def test_no_5xx_and_refusals_in_our_format_writing_nothing(running: CoreThread) -> None:
     assert running.core is not None
     fuzz(running, running.core.http_url)
 
 
+@pytest.mark.slow
 def test_the_bridge_http_routes_too(database_url: str) -> None:
     with CoreThread(database_url, bridge=True) as running:
         assert running.bridge_url is not None

@@ -72,6 +72,7 @@ async def inspect(binary: Path, url: str, *args: str) -> Any:
     return json.loads(out)
 
 
+@pytest.mark.slow
 async def test_inspector_lists_tools_and_calls_one(core: RunningCore, inspector_bin: Path) -> None:
     async with (
         start_bridge(core.grpc_addr, mcp_bridge_token=TOKEN) as bridge,

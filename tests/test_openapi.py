@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from core.http.openapi import ErrorResponse
 
@@ -38,6 +39,7 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+@pytest.mark.slow
 async def test_every_operation_has_a_summary_of_its_own(http: httpx.AsyncClient) -> None:
     schema = (await http.get("/openapi.json")).json()
     ops = operations(schema)
@@ -47,6 +49,7 @@ async def test_every_operation_has_a_summary_of_its_own(http: httpx.AsyncClient)
     assert not missing, f"operations without a summary: {missing}"
 
 
+@pytest.mark.slow
 async def test_every_operation_documents_its_errors(http: httpx.AsyncClient) -> None:
     schema = (await http.get("/openapi.json")).json()
     problems = []
@@ -75,6 +78,7 @@ async def test_every_operation_documents_its_errors(http: httpx.AsyncClient) -> 
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 async def test_bodies_are_described(http: httpx.AsyncClient) -> None:
     schema = (await http.get("/openapi.json")).json()
     paths = schema["paths"]
@@ -106,6 +110,7 @@ async def test_documented_errors_match_real_ones(http: httpx.AsyncClient) -> Non
     assert docs.status_code == 200 and "/openapi.json" in docs.text
 
 
+@pytest.mark.slow
 async def test_every_operation_names_its_success_body(http: httpx.AsyncClient) -> None:
     schema = (await http.get("/openapi.json")).json()
     unnamed = []
@@ -119,6 +124,7 @@ async def test_every_operation_names_its_success_body(http: httpx.AsyncClient) -
     assert not unnamed, f"success bodies without a schema: {unnamed}"
 
 
+@pytest.mark.slow
 async def test_documented_bodies_match_real_answers(http: httpx.AsyncClient) -> None:
     from core.http import openapi as o
 

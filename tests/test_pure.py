@@ -68,6 +68,7 @@ def test_worker_kinds_narrow_and_unknown_kinds_are_named() -> None:
         select_handlers(default_handlers(), ["nope"])
 
 
+@pytest.mark.slow
 def test_bad_config_names_the_variable() -> None:
     env = {"PATH": "/usr/bin:/bin", "HTTP_PORT": "not-a-port"}
     result = subprocess.run(
