@@ -4,17 +4,12 @@ its request body, its success body where it has one, and the errors it can answe
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
 
 from core.http.openapi import ErrorResponse
-from tests.conftest import TEMPLATE_DB
-from tests.support import start_core
 
 ECHO = {"kind": "echo", "payload": {"a": 1}}
 ERROR_REF = "#/components/schemas/ErrorResponse"
@@ -32,25 +27,6 @@ PROVIDER_ERROR_REFS = {
 }
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def schema(pg_cluster_admin: str) -> AsyncIterator[dict[str, Any]]:
-    """The schema a running core serves, fetched once: the checks that only read it share it."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(pg_cluster_admin)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
-        async with (
-            start_core(f"{pg_cluster_admin.rpartition('/')[0]}/{name}") as core,
-            httpx.AsyncClient(base_url=core.http_url, timeout=30) as http,
-        ):
-            answer = await http.get("/openapi.json")
-        assert answer.status_code == 200
-        yield answer.json()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
 def error_ref(path: str) -> str:
     return next((r for p, r in PROVIDER_ERROR_REFS.items() if path.startswith(p)), ERROR_REF)
 
@@ -63,7 +39,8 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def test_every_operation_has_a_summary_of_its_own(schema: dict[str, Any]) -> None:
+def test_every_operation_has_a_summary_of_its_own(openapi_schema: dict[str, Any]) -> None:
+    schema = openapi_schema
     ops = operations(schema)
     assert len(ops) >= 20
     # Without summary= FastAPI titles the function name ("List Devices"); ours are sentences.
@@ -71,7 +48,8 @@ def test_every_operation_has_a_summary_of_its_own(schema: dict[str, Any]) -> Non
     assert not missing, f"operations without a summary: {missing}"
 
 
-def test_every_operation_documents_its_errors(schema: dict[str, Any]) -> None:
+def test_every_operation_documents_its_errors(openapi_schema: dict[str, Any]) -> None:
+    schema = openapi_schema
     problems = []
     for method, path, op in operations(schema):
         responses = op["responses"]
@@ -98,7 +76,8 @@ def test_every_operation_documents_its_errors(schema: dict[str, Any]) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_bodies_are_described(schema: dict[str, Any]) -> None:
+def test_bodies_are_described(openapi_schema: dict[str, Any]) -> None:
+    schema = openapi_schema
     paths = schema["paths"]
 
     def body_ref(path: str) -> str:
@@ -128,7 +107,8 @@ async def test_documented_errors_match_real_ones(http: httpx.AsyncClient) -> Non
     assert docs.status_code == 200 and "/openapi.json" in docs.text
 
 
-def test_every_operation_names_its_success_body(schema: dict[str, Any]) -> None:
+def test_every_operation_names_its_success_body(openapi_schema: dict[str, Any]) -> None:
+    schema = openapi_schema
     unnamed = []
     for method, path, op in operations(schema):
         if path.endswith("/stream") or path == "/":
