@@ -24,7 +24,10 @@ from core.runtime import RunningCore
 from tests.bridge_support import start_bridge
 from tests.support import examples, start_core
 
-EXAMPLES = examples(15)  # per operation and mode; TEST_DEPTH=10 for a deep run
+# Per operation and mode; TEST_DEPTH=10 for a deep run. The bridge has a few operations only:
+# more examples each keep its run well over the hundred calls it must make.
+EXAMPLES = examples(15)
+BRIDGE_EXAMPLES = examples(30)
 # Tables a request could write to; a refused request must leave all of them as they were.
 COUNTED = (
     "jobs",
@@ -110,7 +113,9 @@ def error_format_ok(path: str, body: Any) -> bool:
     return isinstance(error["code"], str) and isinstance(error["message"], str)
 
 
-def fuzz(running: CoreThread, base: str, *, skip: tuple[str, ...] = ()) -> None:
+def fuzz(
+    running: CoreThread, base: str, *, skip: tuple[str, ...] = (), per_operation: int = EXAMPLES
+) -> None:
     """Runs schema-valid and -violating requests against every operation of base's schema."""
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     problems: list[str] = []
@@ -123,7 +128,7 @@ def fuzz(running: CoreThread, base: str, *, skip: tuple[str, ...] = ()) -> None:
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(
-                max_examples=EXAMPLES,
+                max_examples=per_operation,
                 deadline=None,
                 database=None,
                 phases=[Phase.explicit, Phase.generate],
