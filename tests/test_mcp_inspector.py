@@ -63,6 +63,9 @@ async def inspect(binary: Path, url: str, *args: str) -> Any:
         "http",
         "--header",
         f"Authorization: Bearer {TOKEN}",
+        # Its default 15 s to connect runs out on a busy machine; the 120 s below still bound it.
+        "--connect-timeout",
+        "90000",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
