@@ -175,7 +175,7 @@ def test_the_bridge_http_routes_too(database_url: str) -> None:
     with CoreThread(database_url, bridge=True) as running:
         assert running.bridge_url is not None
         # /mcp speaks MCP (JSON-RPC), not our HTTP API: tests/test_mcp_* cover it.
-        fuzz(running, running.bridge_url, skip=("/mcp",))
+        fuzz(running, running.bridge_url, skip=("/mcp",), per_operation=BRIDGE_EXAMPLES)
 
 
 async def test_a_batch_refused_for_an_idempotency_conflict_writes_nothing(
