@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+
+import pytest
 
 from core.runtime import RunningCore, running_core
 from core.settings import CoreSettings
@@ -15,6 +20,14 @@ from testkit.sse import read_sse as read_sse  # used by the stream tests
 from worker.handlers.registry import Providers, default_handlers, select_handlers
 from worker.runner import Worker
 from worker.settings import WorkerSettings
+
+APT_TIMEOUT = 600  # seconds for each of apt-get update and install before a test skips
+
+
+def examples(default: int) -> int:
+    """How many examples a property-based test runs: `default`, times TEST_DEPTH when set
+    (TEST_DEPTH=10 for a deeper run than the everyday one)."""
+    return max(1, round(default * float(os.environ.get("TEST_DEPTH", "1"))))
 
 
 def core_settings(database_url: str, **overrides: Any) -> CoreSettings:
@@ -103,3 +116,33 @@ async def eventually(check: Any, *, within: float = 10.0, interval: float = 0.02
 
 async def sql_count(conn: Any, query: str, *args: Any) -> int:
     return int(await conn.fetchval(query, *args))
+
+
+def apt_tool(binary: str, package: str) -> str:
+    """The path of `binary`, installed from Debian's `package` with apt-get when missing.
+
+    For tests marked `external`: skips them, saying why, when the tool cannot be had (no
+    apt-get, not root, the install failed or took over APT_TIMEOUT seconds)."""
+    if found := shutil.which(binary):
+        return found
+    missing = f"{binary} is not installed (apt-get install {package})"
+    apt = shutil.which("apt-get")
+    if apt is None:
+        pytest.skip(f"{missing} and apt-get is not available")
+    if os.geteuid() != 0:
+        pytest.skip(f"{missing} and apt-get needs root")
+    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    lock = "DPkg::Lock::Timeout=60"  # another apt-get on the machine: wait for it a while
+    for args in (
+        [apt, "-o", lock, "update", "-q"],
+        [apt, "-o", lock, "install", "-y", "-q", "--no-install-recommends", package],
+    ):
+        try:
+            run = subprocess.run(args, capture_output=True, text=True, timeout=APT_TIMEOUT, env=env)
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"{missing}: `{' '.join(args[3:])}` took over {APT_TIMEOUT} s")
+        if run.returncode != 0:
+            pytest.skip(f"{missing}: `{' '.join(args[3:])}` failed: {run.stderr[-500:]}")
+    if found := shutil.which(binary):
+        return found
+    pytest.skip(f"{missing}: apt-get installed {package}, yet {binary} is not on PATH")

@@ -14,10 +14,12 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+import pytest_asyncio
 
 from core.db.migrate import apply_schema
 from core.runtime import RunningCore
@@ -110,3 +112,23 @@ async def http(core: RunningCore) -> AsyncIterator[httpx.AsyncClient]:
 async def grpc_client(core: RunningCore) -> AsyncIterator[CoreClient]:
     async with CoreClient(core.grpc_addr) as client:
         yield client
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def openapi_schema(pg_cluster_admin: str) -> AsyncIterator[dict[str, Any]]:
+    """The OpenAPI schema a running core serves, fetched once for the tests that only read it
+    (building it takes seconds on a busy machine)."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(pg_cluster_admin)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+        async with (
+            start_core(_dsn_with_db(pg_cluster_admin, name)) as running,
+            httpx.AsyncClient(base_url=running.http_url, timeout=30) as client,
+        ):
+            answer = await client.get("/openapi.json")
+        assert answer.status_code == 200
+        yield answer.json()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

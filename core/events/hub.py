@@ -41,6 +41,7 @@ class ClaimWaiters:
 
     def __init__(self) -> None:
         self._waiters: dict[asyncio.Event, frozenset[str]] = {}
+        self._asleep = 0
         # Set when the process stops: claims return at once so workers move to another replica.
         self.closed = False
         # Moves on with every wake-up, whether or not it found a waiter: a claim that saw the
@@ -60,6 +61,20 @@ class ClaimWaiters:
             yield event
         finally:
             del self._waiters[event]
+
+    async def sleep(self, event: asyncio.Event, seconds: float) -> None:
+        """Waits until `event` (a registered waiter) is woken, or for `seconds`."""
+        self._asleep += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), seconds)
+        finally:
+            self._asleep -= 1
+
+    @property
+    def asleep(self) -> int:
+        """How many claims are parked in `sleep` now, having found no work."""
+        return self._asleep
 
     def wake(self, kinds: frozenset[str] | None, count: int | None = None) -> None:
         """Wakes up to `count` waiters (None: all), oldest first, for any of `kinds` (None: any).

@@ -396,8 +396,7 @@ class QueueService:
                     and not claimers.closed
                 ):
                     # Nothing came since the queue was left empty: wait before looking.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(woken.wait(), min(remaining, drained.until - now))
+                    await claimers.sleep(woken, min(remaining, drained.until - now))
                     drained = None
                     continue
                 drained = None
@@ -439,8 +438,7 @@ class QueueService:
                     if bound_due:
                         # Due jobs left unclaimed: their devices are busy until one frees a slot.
                         timeout = min(remaining, DEVICE_RECHECK_SECONDS)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(woken.wait(), timeout)
+                    await claimers.sleep(woken, timeout)
                     continue
             for job in jobs:
                 metrics.JOBS_CLAIMED.labels(self._kind_labels.label(job.kind)).inc()

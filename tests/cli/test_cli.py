@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_bad_config_names_the_variable() -> None:
     env = {"PATH": "/usr/bin:/bin", "HTTP_PORT": "not-a-port"}
     result = subprocess.run(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from llm_mcp.pgcluster import free_port
 from tests.cli.up_support import postgres_processes, run_echo_job, start_up, wait_for_line
@@ -22,6 +23,7 @@ def _stop(proc: subprocess.Popen[str], data_dir: Path, sig: int = signal.SIGTERM
     return out
 
 
+@pytest.mark.slow
 def test_up_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> None:
     http_port, grpc_port = free_port(), free_port()
     proc = start_up(tmp_path, http_port, grpc_port)

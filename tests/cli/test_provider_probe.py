@@ -25,6 +25,7 @@ def test_start_up_line_for_an_ollama_that_is_not_there() -> None:
         )
 
 
+@pytest.mark.slow
 async def test_a_job_failing_on_the_default_ollama_is_one_warning(
     core: RunningCore, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -9,12 +9,14 @@ import socket
 import sys
 
 import httpx
+import pytest
 from mcp import Client
 
 from llm_mcp.pgcluster import free_port
 from testkit.support import eventually
 
 
+@pytest.mark.slow
 async def test_up_starts_the_bridge_and_prints_its_urls(database_url: str) -> None:
     http_port, grpc_port, bridge_port = free_port(), free_port(), free_port()
     proc = await asyncio.create_subprocess_exec(

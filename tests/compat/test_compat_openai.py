@@ -155,6 +155,7 @@ async def test_auto_routes_by_the_rules(fleet: Fleet, client: openai.AsyncOpenAI
     assert local.headers["x-llm-mcp-device"] == "gpu1.ts.net."
 
 
+@pytest.mark.slow
 async def test_a_client_leaving_mid_stream_cancels_its_job(
     fleet: Fleet, db: asyncpg.Connection
 ) -> None:

@@ -35,6 +35,7 @@ async def client(fleet: Fleet) -> AsyncIterator[openai.AsyncOpenAI]:
         yield c
 
 
+@pytest.mark.slow
 async def test_legacy_completions_plain_and_streamed(
     fleet: Fleet, client: openai.AsyncOpenAI, db: asyncpg.Connection
 ) -> None:
@@ -64,6 +65,7 @@ async def test_legacy_completions_plain_and_streamed(
         await client.completions.create(model=MODEL, prompt=[[1, 2, 3]])
 
 
+@pytest.mark.slow
 async def test_responses_plain_and_streamed(fleet: Fleet, client: openai.AsyncOpenAI) -> None:
     fleet.ollama.chunk_delay = 0.01
     answer = await client.responses.create(

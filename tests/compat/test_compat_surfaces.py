@@ -61,6 +61,7 @@ async def test_ollama_probe_show_ps_pull_and_what_core_does_not_serve(
     assert await db.fetchval("SELECT count(*) FROM jobs") == 0
 
 
+@pytest.mark.slow
 async def test_untagged_names_and_openai_models_and_embeddings(fleet: Fleet) -> None:
     client = ollama.AsyncClient(host=fleet.core.http_url)
     # The device lists nomic-embed-text:latest; the client asks without the tag.

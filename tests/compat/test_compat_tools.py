@@ -102,6 +102,7 @@ async def test_a_cloud_stream_keeps_its_tool_calls(fleet: Fleet) -> None:
     assert json.loads("".join(d.function.arguments or "" for d in deltas)) == {"query": "now"}
 
 
+@pytest.mark.slow
 async def test_ollama_client_tools_and_images(fleet: Fleet) -> None:
     client = ollama.AsyncClient(host=fleet.core.http_url)
     answer = await client.chat(
@@ -155,6 +156,7 @@ async def test_ollama_client_tools_and_images(fleet: Fleet) -> None:
     assert caught.value.status_code == 400
 
 
+@pytest.mark.slow
 async def test_openai_fields_reach_ollama_or_are_refused_by_name(fleet: Fleet) -> None:
     async with openai.AsyncOpenAI(
         base_url=f"{fleet.core.http_url}/v1", api_key="unused", max_retries=0

@@ -17,6 +17,7 @@ from testkit.compat import MODEL, compat_fleet
 from testkit.support import eventually
 
 
+@pytest.mark.slow
 async def test_finished_jobs_cost_by_their_model_price(
     database_url: str, db: asyncpg.Connection, tmp_path: Path
 ) -> None:

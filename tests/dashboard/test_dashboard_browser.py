@@ -5,8 +5,6 @@ arriving on a job's page, and the token prompt. Saves the screenshots in doc/img
 from __future__ import annotations
 
 import contextlib
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,13 +17,12 @@ import pytest_asyncio
 from testkit.fakes.ollama import FakeOllama
 from testkit.fakes.server import serving
 from testkit.fleet import GPU, QWEN_7B, add_device, fake_tailnet
-from testkit.support import eventually, provider_worker, start_core
+from testkit.support import apt_tool, eventually, provider_worker, start_core
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
 
 pytestmark = [pytest.mark.external, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,26 +40,16 @@ MODEL = "ui-stream:1b"  # on no device of the fake tailnet: the job runs on STRE
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     """Debian's chromium, installed with apt-get on first use; skipped when it cannot be had."""
-    if not CHROMIUM.exists():
-        apt = shutil.which("apt-get")
-        if apt is None:
-            pytest.skip("chromium is not installed and apt-get is not available")
-        done = subprocess.run(
-            [apt, "install", "-y", "--no-install-recommends", "chromium"],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        )
-        if done.returncode != 0 or not CHROMIUM.exists():
-            pytest.skip(f"apt-get install chromium failed: {done.stderr[-500:]}")
-    return CHROMIUM
+    return Path(apt_tool("chromium", "chromium"))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser(chromium: Path) -> AsyncIterator[Any]:
     async with playwright_api.async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        try:
+            launched = await p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        except playwright_api.Error as exc:
+            pytest.skip(f"{chromium} does not start: {str(exc)[:500]}")
         yield launched
         await launched.close()
 

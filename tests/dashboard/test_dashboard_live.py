@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from core.dashboard.feed import DashboardFeed, FeedConfig
 from core.dashboard.history import MinuteStats, merge_history
@@ -35,6 +36,7 @@ async def next_frame(lines: AsyncIterator[str]) -> dict[str, Any]:
     raise AssertionError("the stream ended")
 
 
+@pytest.mark.slow
 async def test_page_and_assets_are_served_versioned_and_cacheable(http: httpx.AsyncClient) -> None:
     page = await http.get("/ui/")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-cache"

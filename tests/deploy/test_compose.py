@@ -20,6 +20,7 @@ from core.runtime import RunningCore
 from core.settings import CoreSettings
 from llm_mcp.healthcheck import health_url
 from llm_mcp.pgcluster import free_port
+from testkit.support import apt_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"postgres", "llmcore", "llmworker", "llmmcp", "llmtelemetry"}
@@ -28,21 +29,9 @@ OURS = SERVICES - {"postgres"}
 
 @pytest.fixture(scope="session")
 def docker_compose() -> str:
-    """Debian's docker-compose, installed with apt-get when missing."""
-    if found := shutil.which("docker-compose"):
-        return found
-    if not shutil.which("apt-get"):
-        pytest.fail(
-            "docker-compose is not installed and apt-get is unavailable to install it: "
-            "install Debian's docker-compose package (or put docker-compose on PATH)"
-        )
-    for args in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "docker-compose"]):
-        run = subprocess.run(args, capture_output=True, text=True, timeout=900)
-        if run.returncode != 0:
-            pytest.fail(f"{' '.join(args)} failed (code {run.returncode}):\n{run.stderr[-2000:]}")
-    found = shutil.which("docker-compose")
-    assert found, "apt-get installed docker-compose, yet it is not on PATH"
-    return found
+    """Debian's docker-compose, installed with apt-get when missing; skipped when it cannot be
+    had (the tests using it are marked `external`)."""
+    return apt_tool("docker-compose", "docker-compose")
 
 
 def compose_config(
@@ -84,6 +73,7 @@ def published(service: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
+@pytest.mark.external
 def test_the_services_the_seed_names(config: dict[str, Any], raw: dict[str, Any]) -> None:
     assert set(config) == SERVICES
     assert raw["llmtelemetry"]["profiles"] == ["telemetry"]
@@ -99,6 +89,7 @@ def test_the_services_the_seed_names(config: dict[str, Any], raw: dict[str, Any]
     assert all(config[name]["restart"] == "unless-stopped" for name in SERVICES)
 
 
+@pytest.mark.external
 def test_ports_are_published_on_loopback_only(config: dict[str, Any]) -> None:
     assert published(config["llmcore"]) == [
         ("127.0.0.1", "8080", "8080"),
@@ -109,6 +100,7 @@ def test_ports_are_published_on_loopback_only(config: dict[str, Any]) -> None:
         assert not config[name].get("ports"), name
 
 
+@pytest.mark.external
 def test_publish_address_and_ports_come_from_env(docker_compose: str, tmp_path: Path) -> None:
     services = compose_config(
         docker_compose, tmp_path, env="PUBLISH_ADDR=0.0.0.0\nHTTP_PORT=18080\n"
@@ -118,6 +110,7 @@ def test_publish_address_and_ports_come_from_env(docker_compose: str, tmp_path: 
     assert services["llmcore"]["environment"]["HTTP_PORT"] == "8080"
 
 
+@pytest.mark.external
 def test_postgres_schema_volume_and_health(config: dict[str, Any]) -> None:
     pg = config["postgres"]
     assert pg["image"].startswith("postgres:")
@@ -130,6 +123,7 @@ def test_postgres_schema_volume_and_health(config: dict[str, Any]) -> None:
     assert dsn == "postgresql://llm:change-me@postgres:5432/llm_mcp"
 
 
+@pytest.mark.external
 def test_healthchecks(config: dict[str, Any]) -> None:
     assert config["llmcore"]["healthcheck"]["test"][-2:] == ["llm_mcp.healthcheck", "core"]
     assert config["llmmcp"]["healthcheck"]["test"][-2:] == ["llm_mcp.healthcheck", "bridge"]
@@ -140,6 +134,7 @@ def test_healthchecks(config: dict[str, Any]) -> None:
         assert config[name]["depends_on"]["llmcore"]["condition"] == "service_healthy"
 
 
+@pytest.mark.external
 def test_worker_scales_and_reaches_the_hosts_ollama(config: dict[str, Any]) -> None:
     worker = config["llmworker"]
     assert "container_name" not in worker and "ports" not in worker
@@ -149,6 +144,7 @@ def test_worker_scales_and_reaches_the_hosts_ollama(config: dict[str, Any]) -> N
     assert not any("container_name" in s for s in config.values())
 
 
+@pytest.mark.external
 def test_tailscale_is_mounted_into_core_from_variables(docker_compose: str, tmp_path: Path) -> None:
     env = "TAILSCALE_HOST_BIN=/opt/ts/tailscale\nTAILSCALE_HOST_SOCKET=/run/ts.sock\n"
     core = compose_config(docker_compose, tmp_path, env=env)["services"]["llmcore"]
@@ -159,6 +155,7 @@ def test_tailscale_is_mounted_into_core_from_variables(docker_compose: str, tmp_
     assert core["environment"]["TAILSCALE_SOCKET"] == "/var/run/tailscale/tailscaled.sock"
 
 
+@pytest.mark.external
 def test_bridge_is_guarded_off_loopback(config: dict[str, Any]) -> None:
     from mcp_bridge.settings import BridgeSettings
 
@@ -169,6 +166,7 @@ def test_bridge_is_guarded_off_loopback(config: dict[str, Any]) -> None:
     assert settings.bridge_token and "llmmcp:*" in settings.host_allow_list()
 
 
+@pytest.mark.external
 @pytest.mark.slow
 def test_compose_core_starts_with_defaults_and_not_when_published_widely(
     docker_compose: str, tmp_path: Path

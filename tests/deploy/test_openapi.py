@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from core.http.openapi import ErrorResponse
 
@@ -38,8 +39,8 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-async def test_every_operation_has_a_summary_of_its_own(http: httpx.AsyncClient) -> None:
-    schema = (await http.get("/openapi.json")).json()
+def test_every_operation_has_a_summary_of_its_own(openapi_schema: dict[str, Any]) -> None:
+    schema = openapi_schema
     ops = operations(schema)
     assert len(ops) >= 20
     # Without summary= FastAPI titles the function name ("List Devices"); ours are sentences.
@@ -47,8 +48,8 @@ async def test_every_operation_has_a_summary_of_its_own(http: httpx.AsyncClient)
     assert not missing, f"operations without a summary: {missing}"
 
 
-async def test_every_operation_documents_its_errors(http: httpx.AsyncClient) -> None:
-    schema = (await http.get("/openapi.json")).json()
+def test_every_operation_documents_its_errors(openapi_schema: dict[str, Any]) -> None:
+    schema = openapi_schema
     problems = []
     for method, path, op in operations(schema):
         responses = op["responses"]
@@ -75,8 +76,8 @@ async def test_every_operation_documents_its_errors(http: httpx.AsyncClient) -> 
     assert not problems, "\n".join(problems)
 
 
-async def test_bodies_are_described(http: httpx.AsyncClient) -> None:
-    schema = (await http.get("/openapi.json")).json()
+def test_bodies_are_described(openapi_schema: dict[str, Any]) -> None:
+    schema = openapi_schema
     paths = schema["paths"]
 
     def body_ref(path: str) -> str:
@@ -106,8 +107,8 @@ async def test_documented_errors_match_real_ones(http: httpx.AsyncClient) -> Non
     assert docs.status_code == 200 and "/openapi.json" in docs.text
 
 
-async def test_every_operation_names_its_success_body(http: httpx.AsyncClient) -> None:
-    schema = (await http.get("/openapi.json")).json()
+def test_every_operation_names_its_success_body(openapi_schema: dict[str, Any]) -> None:
+    schema = openapi_schema
     unnamed = []
     for method, path, op in operations(schema):
         if path.endswith("/stream") or path == "/":
@@ -119,6 +120,7 @@ async def test_every_operation_names_its_success_body(http: httpx.AsyncClient) -
     assert not unnamed, f"success bodies without a schema: {unnamed}"
 
 
+@pytest.mark.slow
 async def test_documented_bodies_match_real_answers(http: httpx.AsyncClient) -> None:
     from core.http import openapi as o
 

@@ -8,6 +8,7 @@ import contextlib
 
 import httpx
 import ollama
+import pytest
 
 from testkit.fakes.ollama import FakeOllama
 from testkit.fakes.openai import FakeOpenAI
@@ -28,6 +29,7 @@ FULL_REQUEST = {
 }
 
 
+@pytest.mark.slow
 async def test_only_ollama_base_url_set(database_url: str) -> None:
     fake = FakeOllama("127.0.0.2", models=["llama3.2:1b", "nomic-embed-text:latest"])
     ollama_up = contextlib.AsyncExitStack()

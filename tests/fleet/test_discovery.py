@@ -57,6 +57,7 @@ async def available(db: asyncpg.Connection, device_id: str) -> set[str]:
     return {r["model"] for r in rows}
 
 
+@pytest.mark.slow
 async def test_first_round_finds_devices_ports_and_models(
     http: httpx.AsyncClient, net: FakeTailnet, db: asyncpg.Connection
 ) -> None:
@@ -115,6 +116,7 @@ async def test_first_round_finds_devices_ports_and_models(
     assert last["summary"]["devices_seen"] == 4
 
 
+@pytest.mark.slow
 async def test_fleet_changes_between_rounds(
     http: httpx.AsyncClient, net: FakeTailnet, db: asyncpg.Connection
 ) -> None:
@@ -160,6 +162,7 @@ async def test_fleet_changes_between_rounds(
     assert set(summary["went_offline"]) == {BOX, net.port_device}
 
 
+@pytest.mark.slow
 async def test_hanging_device_does_not_stall_the_round(
     database_url: str, net: FakeTailnet, db: asyncpg.Connection
 ) -> None:
@@ -180,6 +183,7 @@ async def test_hanging_device_does_not_stall_the_round(
     assert stuck["ollama_error"] == "no answer within 1.5s"
 
 
+@pytest.mark.slow
 async def test_worker_offline_signal_then_probe_restores(
     database_url: str, net: FakeTailnet, db: asyncpg.Connection
 ) -> None:
@@ -220,6 +224,7 @@ async def test_worker_offline_signal_then_probe_restores(
         assert gpu["online"] and gpu["offline_reason"] is None and gpu["offline_at"] is None
 
 
+@pytest.mark.slow
 async def test_missing_tailscale_is_a_clear_error_not_a_crash(
     database_url: str, net: FakeTailnet, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
@@ -345,6 +350,7 @@ async def test_report_metrics_stores_them_and_sets_memory(
     assert listed[GPU]["ram_gb"] == 32 and listed[GPU]["vram_gb"] == 12.5
 
 
+@pytest.mark.slow
 async def test_two_cores_never_run_rounds_at_once(
     database_url: str, net: FakeTailnet, db: asyncpg.Connection
 ) -> None:
@@ -365,6 +371,7 @@ async def test_two_cores_never_run_rounds_at_once(
         assert earlier["finished_at"] <= later["started_at"]
 
 
+@pytest.mark.slow
 async def test_background_rounds_run_every_interval(
     database_url: str, net: FakeTailnet, db: asyncpg.Connection
 ) -> None:
@@ -397,6 +404,7 @@ async def test_cli_discover_and_devices(
     assert table[-1] == "4 of 5 online"
 
 
+@pytest.mark.slow
 async def test_a_burst_of_run_requests_does_not_drain_the_pool(
     database_url: str, net: FakeTailnet
 ) -> None:

@@ -1,7 +1,8 @@
 """An external MCP client against the running bridge: the official MCP Inspector CLI.
 
 The test installs the pinned Inspector with npm into a cache directory on first use
-(LLM_MCP_TEST_CACHE, default ~/.cache/llm-mcp-tests); if npm cannot install it, the test fails.
+(LLM_MCP_TEST_CACHE, default ~/.cache/llm-mcp-tests); when npm is missing or cannot install
+it, the test is skipped with npm's reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from testkit.support import running_worker
 
 INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 TOKEN = "inspector-token"
+NPM_TIMEOUT = 600
+
+pytestmark = pytest.mark.external
 
 
 @pytest.fixture(scope="session")
@@ -32,15 +36,20 @@ def inspector_bin() -> Path:
     binary = prefix / "node_modules" / ".bin" / "mcp-inspector"
     if not binary.exists():
         npm = shutil.which("npm")
-        assert npm, "npm is needed to install the MCP Inspector for this test"
+        if npm is None:
+            pytest.skip(f"npm is not installed: it installs {INSPECTOR} for this test")
         prefix.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), INSPECTOR],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, f"npm install {INSPECTOR} failed:\n{done.stderr[-3000:]}"
+        try:
+            done = subprocess.run(
+                [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix), INSPECTOR],
+                capture_output=True,
+                text=True,
+                timeout=NPM_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"npm install {INSPECTOR} took over {NPM_TIMEOUT} s")
+        if done.returncode != 0:
+            pytest.skip(f"npm install {INSPECTOR} failed: {done.stderr[-1000:]}")
     assert binary.exists()
     return binary
 
@@ -54,6 +63,9 @@ async def inspect(binary: Path, url: str, *args: str) -> Any:
         "http",
         "--header",
         f"Authorization: Bearer {TOKEN}",
+        # Its default 15 s to connect runs out on a busy machine; the 120 s below still bound it.
+        "--connect-timeout",
+        "90000",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -63,6 +75,7 @@ async def inspect(binary: Path, url: str, *args: str) -> Any:
     return json.loads(out)
 
 
+@pytest.mark.slow
 async def test_inspector_lists_tools_and_calls_one(core: RunningCore, inspector_bin: Path) -> None:
     async with (
         start_bridge(core.grpc_addr, mcp_bridge_token=TOKEN) as bridge,

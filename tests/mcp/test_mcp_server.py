@@ -187,6 +187,7 @@ async def test_core_unavailable_is_a_tool_error() -> None:
     [("legacy", LATEST_HANDSHAKE_VERSION), ("auto", LATEST_MODERN_VERSION)],
     ids=["session-era", "current-era"],
 )
+@pytest.mark.slow
 async def test_streamable_http_in_both_protocol_eras(
     core: RunningCore, mode: str, version: str
 ) -> None:
@@ -219,6 +220,7 @@ async def test_streamable_http_in_both_protocol_eras(
     [("legacy", LATEST_HANDSHAKE_VERSION), ("auto", LATEST_MODERN_VERSION)],
     ids=["session-era", "current-era"],
 )
+@pytest.mark.slow
 async def test_stdio_subprocess(core: RunningCore, mode: str, version: str) -> None:
     params = StdioServerParameters(
         command=sys.executable,
@@ -243,6 +245,7 @@ async def test_stdio_subprocess(core: RunningCore, mode: str, version: str) -> N
         assert "not found" in await call_error(client, "get_job", {"job_id": UNKNOWN_JOB})
 
 
+@pytest.mark.slow
 async def test_core_going_away_mid_wait_is_a_tool_error(database_url: str) -> None:
     starting = start_core(database_url)
     core = await starting.__aenter__()
@@ -279,6 +282,7 @@ def _readme_stdio_server() -> dict[str, Any]:
     return json.loads(block.group(1))["mcpServers"]["llm-mcp"]
 
 
+@pytest.mark.slow
 async def test_the_readmes_stdio_config_starts_the_bridge(core: RunningCore) -> None:
     server = _readme_stdio_server()
     # The placeholder is the clone's path; the client runs with no PATH of ours.

@@ -9,7 +9,7 @@ from core.events.hub import ClaimWaiters
 from core.runtime import RunningCore
 from proto import llm_pb2 as pb
 from proto.client import CoreClient
-from testkit.support import start_core
+from testkit.support import eventually, start_core
 
 
 async def test_wake_counts_oldest_first_and_by_kind() -> None:
@@ -42,7 +42,8 @@ async def test_a_batch_from_another_replica_wakes_enough_claimers(
             )
             for i in range(6)
         ]
-        await asyncio.sleep(0.3)  # all six are waiting in replica A
+        # All six found no work and sleep in replica A before the jobs are submitted.
+        await eventually(lambda: core.runtime.hub.claimers.asleep == 6)
         assert len(core.runtime.hub.claimers) == 6
         async with CoreClient(other.grpc_addr) as client_side:
             await client_side.submit_jobs(

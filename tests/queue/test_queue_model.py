@@ -44,6 +44,7 @@ from core.queue.schemas import (
 )
 from core.queue.service import QueueConfig, QueueService
 from core.queue.store import JobStore
+from testkit.support import examples
 
 TERMINAL = {"done", "error", "canceled"}
 WORKERS = ("w1", "w2")
@@ -366,11 +367,12 @@ def model_env(pg_cluster_admin: str) -> Any:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.mark.slow
 def test_queue_matches_its_model(model_env: Env) -> None:
     run_state_machine_as_test(
         QueueModel,
         settings=settings(
-            max_examples=300,
+            max_examples=examples(50),  # TEST_DEPTH=10 for a deep run
             stateful_step_count=50,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

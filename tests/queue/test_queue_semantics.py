@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 
 from core.runtime import RunningCore
-from testkit.support import sql_count, start_core
+from testkit.support import eventually, sql_count, start_core
 
 
 async def submit(http: httpx.AsyncClient, kind: str = "echo", **fields: Any) -> str:
@@ -276,7 +276,8 @@ async def test_long_poll_claim_wakes_on_submit_on_another_replica(
         httpx.AsyncClient(base_url=other.http_url, timeout=30) as b,
     ):
         waiting = asyncio.create_task(claim(a, "w", ["echo"], wait_seconds=20))
-        await asyncio.sleep(0.2)  # let the claim start waiting on replica A
+        # The claim found no work and sleeps on replica A: only a wake-up can answer it now.
+        await eventually(lambda: core.runtime.hub.claimers.asleep == 1)
         assert not waiting.done()
         job_id = await submit(b)
         answer = await asyncio.wait_for(waiting, 5)

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from core.runtime import RunningCore
 from testkit.fakes.ollama import FakeOllama
@@ -104,6 +105,7 @@ async def test_queued_job_binds_to_the_device_that_frees_first(
     assert a.max_in_flight == 1 and b.max_in_flight == 1
 
 
+@pytest.mark.slow
 async def test_device_concurrency_holds_under_many_concurrent_claimers(
     database_url: str, db: asyncpg.Connection
 ) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from core.runtime import RunningCore
 from testkit.compat import MODEL
@@ -57,6 +58,7 @@ async def failovers(db: asyncpg.Connection, job_id: str) -> list[dict[str, Any]]
     return [json.loads(r["d"]) for r in rows]
 
 
+@pytest.mark.slow
 async def test_failed_device_job_retries_on_another_device(
     database_url: str, db: asyncpg.Connection
 ) -> None:
@@ -89,6 +91,7 @@ async def test_failed_device_job_retries_on_another_device(
     assert devices[B]["breaker"]["state"] == "closed"
 
 
+@pytest.mark.slow
 async def test_failed_device_job_falls_back_to_the_cloud_when_allowed(
     database_url: str, db: asyncpg.Connection
 ) -> None:
@@ -123,6 +126,7 @@ async def test_failed_device_job_falls_back_to_the_cloud_when_allowed(
     assert moves[0]["failover"] == "cloud" and moves[0]["provider"] == "openai"
 
 
+@pytest.mark.slow
 async def test_breaker_opens_probes_once_and_closes_on_every_replica(
     database_url: str, db: asyncpg.Connection
 ) -> None:
@@ -188,6 +192,7 @@ async def _all_done(db: asyncpg.Connection) -> bool:
     return await db.fetchval("SELECT bool_and(status = 'done') FROM jobs") is True
 
 
+@pytest.mark.slow
 async def test_cloud_provider_breaker_opens_and_auto_routing_goes_local(
     database_url: str, db: asyncpg.Connection
 ) -> None:

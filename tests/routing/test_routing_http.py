@@ -196,6 +196,7 @@ async def test_job_for_a_device_is_checked_against_its_limits(
     assert await job_count(db) == 1
 
 
+@pytest.mark.slow
 async def test_benchmark_run_input_is_checked(
     http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:

@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from proto import llm_pb2
 from proto.client import CoreClient
+from testkit.support import examples
 from tests.security.test_fuzz_http import CoreThread
 
-EXAMPLES = 30
+EXAMPLES = examples(12)  # per method; TEST_DEPTH=10 for a deep run
 DELIBERATE = {
     grpc.StatusCode.INVALID_ARGUMENT,
     grpc.StatusCode.NOT_FOUND,
@@ -138,6 +139,7 @@ def _fuzz(running: CoreThread, method: Any, rpc: Any, problems: list[str]) -> in
     return calls
 
 
+@pytest.mark.slow
 def test_every_method_answers_bad_input_with_a_deliberate_code(running: CoreThread) -> None:
     assert running.core is not None
     service = llm_pb2.DESCRIPTOR.services_by_name["Core"]

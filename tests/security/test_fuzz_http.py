@@ -22,9 +22,12 @@ from schemathesis import GenerationMode
 
 from core.runtime import RunningCore
 from testkit.bridge import start_bridge
-from testkit.support import start_core
+from testkit.support import examples, start_core
 
-EXAMPLES = 50
+# Per operation and mode; TEST_DEPTH=10 for a deep run. The bridge has a few operations only:
+# more examples each keep its run well over the hundred calls it must make.
+EXAMPLES = examples(15)
+BRIDGE_EXAMPLES = examples(30)
 # Tables a request could write to; a refused request must leave all of them as they were.
 COUNTED = (
     "jobs",
@@ -110,7 +113,9 @@ def error_format_ok(path: str, body: Any) -> bool:
     return isinstance(error["code"], str) and isinstance(error["message"], str)
 
 
-def fuzz(running: CoreThread, base: str, *, skip: tuple[str, ...] = ()) -> None:
+def fuzz(
+    running: CoreThread, base: str, *, skip: tuple[str, ...] = (), per_operation: int = EXAMPLES
+) -> None:
     """Runs schema-valid and -violating requests against every operation of base's schema."""
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     problems: list[str] = []
@@ -123,7 +128,7 @@ def fuzz(running: CoreThread, base: str, *, skip: tuple[str, ...] = ()) -> None:
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(
-                max_examples=EXAMPLES,
+                max_examples=per_operation,
                 deadline=None,
                 database=None,
                 phases=[Phase.explicit, Phase.generate],
@@ -160,16 +165,18 @@ def fuzz(running: CoreThread, base: str, *, skip: tuple[str, ...] = ()) -> None:
     assert not problems, "\n".join(sorted(set(problems))[:30])
 
 
+@pytest.mark.slow
 def test_no_5xx_and_refusals_in_our_format_writing_nothing(running: CoreThread) -> None:
     assert running.core is not None
     fuzz(running, running.core.http_url)
 
 
+@pytest.mark.slow
 def test_the_bridge_http_routes_too(database_url: str) -> None:
     with CoreThread(database_url, bridge=True) as running:
         assert running.bridge_url is not None
         # /mcp speaks MCP (JSON-RPC), not our HTTP API: tests/mcp/ covers it.
-        fuzz(running, running.bridge_url, skip=("/mcp",))
+        fuzz(running, running.bridge_url, skip=("/mcp",), per_operation=BRIDGE_EXAMPLES)
 
 
 async def test_a_batch_refused_for_an_idempotency_conflict_writes_nothing(

@@ -77,6 +77,7 @@ def _routes(core: RunningCore) -> list[tuple[str, str, bool]]:
     return found
 
 
+@pytest.mark.slow
 async def test_every_http_route_refuses_a_missing_or_wrong_token(
     guarded: RunningCore, db: asyncpg.Connection
 ) -> None:

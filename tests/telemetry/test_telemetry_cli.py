@@ -55,6 +55,7 @@ async def test_telemetry_without_telegram_settings_says_so_and_exits_non_zero() 
     assert b"Telegram is not configured" in stderr and b"TELEGRAM_BOT_TOKEN" in stderr
 
 
+@pytest.mark.slow
 async def test_telemetry_process_keeps_the_message_and_stops_on_sigterm(
     core: RunningCore, telegram: FakeTelegram, tmp_path: Path
 ) -> None:
@@ -72,6 +73,7 @@ async def test_telemetry_process_keeps_the_message_and_stops_on_sigterm(
     assert len(telegram.sent()) == 1
 
 
+@pytest.mark.slow
 async def test_up_starts_telemetry_when_telegram_is_configured(
     database_url: str, telegram: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -43,6 +43,7 @@ async def submit(http: httpx.AsyncClient, **body: Any) -> str:
     return response.json()["job_id"]
 
 
+@pytest.mark.slow
 async def test_ollama_generate_on_a_device(
     core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
@@ -73,6 +74,7 @@ async def test_ollama_generate_on_a_device(
     assert stats["samples"] == 1 and stats["tps"] == 50.0
 
 
+@pytest.mark.slow
 async def test_ollama_embed_without_devices_uses_ollama_base_url(
     core: RunningCore, http: httpx.AsyncClient
 ) -> None:
@@ -86,6 +88,7 @@ async def test_ollama_embed_without_devices_uses_ollama_base_url(
     assert ollama.requests[0][1] == {"model": "nomic-embed-text", "prompt": "abcd"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("provider", "prefix"), [("openai", "/v1"), ("openrouter", "/api/v1")])
 async def test_cloud_chat(
     core: RunningCore, http: httpx.AsyncClient, provider: str, prefix: str
@@ -122,6 +125,7 @@ async def test_worker_offers_cloud_kinds_only_with_their_key(core: RunningCore) 
         assert "openai.chat" not in w.kinds and "openrouter.chat" not in w.kinds
 
 
+@pytest.mark.slow
 async def test_benchmarks_run_report_and_list(
     core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
@@ -156,6 +160,7 @@ async def test_benchmarks_run_report_and_list(
     assert stats["samples"] == 3 and stats["tps"] == 40.0
 
 
+@pytest.mark.slow
 async def test_4xx_is_not_retried_and_the_device_stays_online(
     core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
@@ -173,6 +178,7 @@ async def test_4xx_is_not_retried_and_the_device_stays_online(
     assert await db.fetchval("SELECT online FROM devices WHERE id = 'd4.'") is True
 
 
+@pytest.mark.slow
 async def test_5xx_is_retried_then_succeeds(
     core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
@@ -189,6 +195,7 @@ async def test_5xx_is_retried_then_succeeds(
     assert len(fake.requests) == 2
 
 
+@pytest.mark.slow
 async def test_connection_refused_is_retried_and_marks_the_device_offline(
     core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
@@ -204,6 +211,7 @@ async def test_connection_refused_is_retried_and_marks_the_device_offline(
     assert row["online"] is False and "ConnectError" in (row["offline_reason"] or "")
 
 
+@pytest.mark.slow
 async def test_429_waits_for_retry_after(
     core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:

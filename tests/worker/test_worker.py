@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 import httpx
+import pytest
 
 from core.runtime import RunningCore
 from testkit.support import eventually, running_worker
@@ -139,6 +140,7 @@ async def test_stopping_worker_hands_back_running_jobs_without_spending_attempts
     assert final["attempts"] == 1
 
 
+@pytest.mark.slow
 async def test_worker_claims_only_its_kinds_and_registers_them(
     core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
