@@ -84,7 +84,7 @@ class CompatJobs:
 
     async def wait(self, job_id: str) -> Job:
         """The finished job; JobFailedUpstream unless it is done."""
-        async for event in self._queue.follow(job_id, known=True, watch=self._take(job_id)):
+        async for event in self._queue.follow(job_id, watch=self._take(job_id)):
             if event is not None and event.terminal:
                 return check_done(event.job or await self._queue.get(job_id))
         return check_done(await self._queue.get(job_id))
@@ -98,7 +98,7 @@ class CompatJobs:
         finished = False
         final: Job | None = None
         try:
-            async for event in self._queue.follow(job_id, known=True, watch=self._take(job_id)):
+            async for event in self._queue.follow(job_id, watch=self._take(job_id)):
                 if event is None:
                     continue
                 if event.type == "running":

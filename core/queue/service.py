@@ -265,7 +265,6 @@ class QueueService:
         job_id: str | uuid.UUID,
         *,
         last_event_id: int = 0,
-        known: bool = False,
         watch: Watch | None = None,
     ) -> AsyncIterator[JobEvent | None]:
         """The job's events after `last_event_id`, then live ones; ends after the terminal event
@@ -273,18 +272,12 @@ class QueueService:
         terminal event carries the finished job.
 
         `watch`: a subscription taken before the job was written (see watch()); its events
-        then all come through it, and it is closed when the stream ends.
+        then all come through it, nothing is read, and it is closed when the stream ends.
         Yields None when nothing happened for a while (a moment to send a keep-alive).
-        Raises InvalidEventId, or JobNotFound for an unknown job unless `known` (the caller
-        just read or created it), before yielding anything.
+        Raises InvalidEventId or JobNotFound before yielding anything.
         """
         if watch is not None:
             events = self._follow(watch.job_id, watch.queue, [], last_event_id)
-        elif known:
-            check_event_id(last_event_id)
-            job_uuid = parse_job_id(job_id)
-            queue = self._hub.open(job_uuid)
-            events = self._follow(job_uuid, queue, None, last_event_id)
         else:
             _, events = await self.open_follow(job_id, last_event_id=last_event_id)
         async with contextlib.aclosing(events):
@@ -319,7 +312,7 @@ class QueueService:
         self,
         job_uuid: uuid.UUID,
         queue: asyncio.Queue[JobEvent | None],
-        backlog: list[JobEvent] | None,
+        backlog: list[JobEvent],
         last_event_id: int,
     ) -> AsyncIterator[JobEvent | None]:
         events = self._events_of(job_uuid, queue, backlog, last_event_id)
@@ -331,18 +324,13 @@ class QueueService:
         self,
         job_uuid: uuid.UUID,
         queue: asyncio.Queue[JobEvent | None],
-        backlog: list[JobEvent] | None,
+        backlog: list[JobEvent],
         last_event_id: int,
     ) -> AsyncIterator[JobEvent | None]:
-        """follow()'s loop over `queue` (a subscription it closes at the end); `backlog`: the
-        events already read, None to read them first."""
+        """follow()'s loop over `queue` (a subscription it closes at the end), after the
+        events already read (`backlog`)."""
         try:
             last = last_event_id
-            if backlog is None:
-                backlog = await self._store.events_after(job_uuid, last)
-                if not backlog and last > 0 and (await self.get(job_uuid)).finished:
-                    events = await self._store.events_after(job_uuid, 0)
-                    backlog = [e for e in events if e.terminal][-1:]
             while True:
                 for event in backlog:
                     if event.id <= last and not event.terminal:
