@@ -1,10 +1,12 @@
 """The dashboard in a real headless browser (Debian's chromium, driven by Playwright): the
 fleet of a fake tailnet with its models, a job that turns done without a reload, tokens
-arriving on a job's page, and the token prompt. Saves the screenshots in doc/img/."""
+arriving on a job's page, and the token prompt. Takes the screenshots doc/img/ shows: into
+doc/img/ with SAVE_SCREENSHOTS=1, else into a temporary folder (a test run changes no file)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,14 @@ ARGS = [
 DOC_IMG = Path(__file__).resolve().parents[2] / "doc" / "img"
 STREAM_DEVICE = "gpu1.ts.net."
 MODEL = "ui-stream:1b"  # on no device of the fake tailnet: the job runs on STREAM_DEVICE
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go: doc/img/ with SAVE_SCREENSHOTS=1, else a temporary folder."""
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        return DOC_IMG
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +79,11 @@ async def page_of(browser: Any, **options: Any) -> AsyncIterator[tuple[Any, list
 
 
 async def test_fleet_jobs_and_streamed_tokens(
-    browser: Any, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    browser: Any,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shots: Path,
 ) -> None:
     words = " ".join(f"token{i}" for i in range(25))
     ollama = FakeOllama("127.0.0.7", models=[MODEL], chunk_delay=0.06)
@@ -113,7 +127,7 @@ async def test_fleet_jobs_and_streamed_tokens(
             await page.locator(f'tr[data-job-id="{job_id}"][data-status="done"]').wait_for()
             await page.locator(f'[data-device="{GPU}"]').scroll_into_view_if_needed()
             await page.evaluate("window.scrollTo(0, 0)")
-            await page.screenshot(path=str(DOC_IMG / "dashboard-fleet.png"), full_page=True)
+            await page.screenshot(path=str(shots / "dashboard-fleet.png"), full_page=True)
 
             # A streamed job's page shows tokens while the job still runs, then its answer.
             streamed = await http.post(
@@ -139,7 +153,7 @@ async def test_fleet_jobs_and_streamed_tokens(
         answer = await page.locator("[data-testid=answer]").inner_text()
         assert answer == f"echo: {words}"
         await page.locator("ol.timeline .status-done").wait_for()
-        await page.screenshot(path=str(DOC_IMG / "dashboard-job.png"), full_page=True)
+        await page.screenshot(path=str(shots / "dashboard-job.png"), full_page=True)
         assert problems == []
 
 
