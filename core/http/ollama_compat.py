@@ -27,6 +27,7 @@ from core.compat.schemas import (
     OllamaShowRequest,
 )
 from core.compat.shape import (
+    Shape,
     chat_request,
     embed_request,
     embed_shape,
@@ -84,37 +85,52 @@ async def root() -> PlainTextResponse:
     return PlainTextResponse(RUNNING)
 
 
+async def _routed(
+    request: Request,
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    priority: int,
+    shape: Shape,
+    stream: bool,
+    piece: Callable[[str, str], dict[str, Any]],
+    final: Callable[[Job, bool], dict[str, Any]],
+    calls: Callable[[Job], dict[str, Any] | None] = lambda _job: None,
+) -> Response:
+    """One generate or chat request as a routed job, answered whole or as NDJSON lines
+    (`piece` per token, `calls` and `final(job, whole)` at the end)."""
+    jobs = compat_jobs(request)
+    route = await jobs.start(
+        lambda fleet: chat_request(
+            fleet, model=model, messages=messages, priority=priority, source=SOURCE, local=True
+        ),
+        shape,
+    )
+    if not stream:
+        return JSONResponse(final(await jobs.wait(route.job_id), True))
+    frames = _ndjson(jobs.stream(route.job_id), piece, lambda job: final(job, False), calls)
+    return StreamingResponse(frames, media_type=NDJSON)
+
+
 @router.post(
     "/generate",
     summary="Ollama-compatible generate (routed job)",
     **doc.documented(OllamaGenerate, doc.OllamaAnswer, doc.OllamaErrorResponse),
 )
 async def generate(request: Request, body: OllamaGenerate) -> Response:
-    jobs = compat_jobs(request)
     messages = [{"role": "system", "content": body.system}] if body.system else []
     messages.append({"role": "user", "content": body.prompt})
-    route = await jobs.start(
-        lambda fleet: chat_request(
-            fleet,
-            model=body.model,
-            messages=messages,
-            priority=body.priority,
-            source=SOURCE,
-            local=True,
-        ),
-        generate_shape(
-            body.model_dump(exclude_none=True, exclude={"priority"}), stream=body.stream
-        ),
+    sent = body.model_dump(exclude_none=True, exclude={"priority"})
+    return await _routed(
+        request,
+        model=body.model,
+        messages=messages,
+        priority=body.priority,
+        shape=generate_shape(sent, stream=body.stream),
+        stream=body.stream,
+        piece=lambda text, thinking: views.generate_line(body.model, text, thinking),
+        final=lambda job, whole: views.generate_final(job, body.model, whole=whole),
     )
-    if not body.stream:
-        job = await jobs.wait(route.job_id)
-        return JSONResponse(views.generate_final(job, body.model, whole=True))
-    frames = _ndjson(
-        jobs.stream(route.job_id),
-        lambda text, thinking: views.generate_line(body.model, text, thinking),
-        lambda job: views.generate_final(job, body.model, whole=False),
-    )
-    return StreamingResponse(frames, media_type=NDJSON)
 
 
 @router.post(
@@ -123,29 +139,18 @@ async def generate(request: Request, body: OllamaGenerate) -> Response:
     **doc.documented(OllamaChat, doc.OllamaAnswer, doc.OllamaErrorResponse),
 )
 async def chat(request: Request, body: OllamaChat) -> Response:
-    jobs = compat_jobs(request)
     sent = body.model_dump(exclude_none=True, exclude={"priority"})
-    route = await jobs.start(
-        lambda fleet: chat_request(
-            fleet,
-            model=body.model,
-            messages=sent["messages"],
-            priority=body.priority,
-            source=SOURCE,
-            local=True,
-        ),
-        ollama_chat_shape(sent, stream=body.stream),
+    return await _routed(
+        request,
+        model=body.model,
+        messages=sent["messages"],
+        priority=body.priority,
+        shape=ollama_chat_shape(sent, stream=body.stream),
+        stream=body.stream,
+        piece=lambda text, thinking: views.chat_line(body.model, text, thinking),
+        final=lambda job, whole: views.chat_final(job, body.model, whole=whole),
+        calls=lambda job: views.tool_calls_line(job, body.model),
     )
-    if not body.stream:
-        job = await jobs.wait(route.job_id)
-        return JSONResponse(views.chat_final(job, body.model, whole=True))
-    frames = _ndjson(
-        jobs.stream(route.job_id),
-        lambda text, thinking: views.chat_line(body.model, text, thinking),
-        lambda job: views.chat_final(job, body.model, whole=False),
-        lambda job: views.tool_calls_line(job, body.model),
-    )
-    return StreamingResponse(frames, media_type=NDJSON)
 
 
 async def _embed_job(
