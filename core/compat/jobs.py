@@ -17,8 +17,9 @@ from typing import Any
 
 from core.compat.shape import Shape
 from core.errors import CoreError, JobFailedUpstream
+from core.queue.following import Watch
 from core.queue.models import DONE, Job
-from core.queue.service import QueueService, Watch
+from core.queue.service import QueueService
 from core.routing.fleet import Fleet
 from core.routing.schemas import LlmRequest
 from core.routing.service import RouteResult, RoutingService
@@ -57,11 +58,11 @@ class CompatJobs:
         """Routes and enqueues the job, watched from before it is written (wait and stream
         then read nothing back)."""
         job_id = uuid.uuid4()
-        watch = self._queue.watch(job_id)
+        watch = self._queue.following.watch(job_id)
         try:
             route = await self._routing.request_shaped(make, shape, job_id=job_id)
         except BaseException:
-            self._queue.unwatch(watch)
+            self._queue.following.unwatch(watch)
             raise
         self._keep(watch)
         return route
@@ -75,7 +76,7 @@ class CompatJobs:
             if now - since < WATCH_KEPT_SECONDS:
                 break
             del self._watches[oldest_id]
-            self._queue.unwatch(oldest)
+            self._queue.following.unwatch(oldest)
         self._watches[str(watch.job_id)] = (watch, now)
 
     def _take(self, job_id: str) -> Watch | None:
@@ -84,7 +85,7 @@ class CompatJobs:
 
     async def wait(self, job_id: str) -> Job:
         """The finished job; JobFailedUpstream unless it is done."""
-        async for event in self._queue.follow(job_id, watch=self._take(job_id)):
+        async for event in self._queue.following.follow(job_id, watch=self._take(job_id)):
             if event is not None and event.terminal:
                 return check_done(event.job or await self._queue.get(job_id))
         return check_done(await self._queue.get(job_id))
@@ -98,7 +99,7 @@ class CompatJobs:
         finished = False
         final: Job | None = None
         try:
-            async for event in self._queue.follow(job_id, watch=self._take(job_id)):
+            async for event in self._queue.following.follow(job_id, watch=self._take(job_id)):
                 if event is None:
                     continue
                 if event.type == "running":

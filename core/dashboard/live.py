@@ -15,8 +15,9 @@ from core.dashboard.service import DashboardService
 from core.dashboard.store import FINISHED_WINDOW_SECONDS
 from core.dashboard.view import snapshot_view
 from core.fleet.service import FleetService
+from core.queue.ids import parse_job_id
 from core.queue.models import Job
-from core.queue.service import QueueService, parse_job_id
+from core.queue.service import QueueService
 
 MAX_ERROR_CHARS = 300  # a job list row shows the start of the error; the job page all of it
 

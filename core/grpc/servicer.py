@@ -138,7 +138,7 @@ class CoreServicer(pb_grpc.CoreServicer):
     async def StreamJob(
         self, request: pb.StreamJobRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.JobEvent]:
-        events = self._queue.follow(request.job_id, last_event_id=request.last_event_id)
+        events = self._queue.following.follow(request.job_id, last_event_id=request.last_event_id)
         try:
             async for event in self._drain.until_begun(events):
                 if event is None:

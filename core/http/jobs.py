@@ -132,7 +132,7 @@ async def stream_job(
     after = parse_last_event_id(last_event_id)  # 400 before the stream starts
     drain = request.app.state.runtime.drain
     # The job and what happened so far in one read: 404 before the stream starts.
-    job, followed = await queue.open_follow(job_id, last_event_id=after)
+    job, followed = await queue.following.open_follow(job_id, last_event_id=after)
     events = drain.until_begun(followed)
 
     async def frames() -> AsyncIterator[dict[str, Any]]:

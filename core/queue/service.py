@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import logging
 import uuid
-import weakref
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -20,11 +18,12 @@ from core.errors import (
     JobFinished,
     JobNotFound,
     LeaseLost,
-    echo,
 )
-from core.events.hub import RESYNC, EventHub
+from core.events.hub import EventHub
 from core.queue import metrics
 from core.queue.backoff import retry_delay
+from core.queue.following import JobFollowing
+from core.queue.ids import parse_job_id, parse_lease_token
 from core.queue.models import (
     CANCELED,
     Claimed,
@@ -32,7 +31,6 @@ from core.queue.models import (
     FailResult,
     HeartbeatResult,
     Job,
-    JobEvent,
     JobPage,
     NewJob,
     SubmitResult,
@@ -49,7 +47,6 @@ from core.queue.schemas import (
     check_batch,
 )
 from core.queue.store import JobStore
-from proto.event_ids import check_event_id
 
 log = logging.getLogger(__name__)
 
@@ -60,25 +57,6 @@ class QueueConfig:
     retry_cap_seconds: float = 300.0
     # A stream with nothing new re-reads the database this often, in case a notification was lost.
     stream_resync_seconds: float = 15.0
-
-
-def parse_job_id(value: str | uuid.UUID) -> uuid.UUID:
-    """Raises JobNotFound for anything that is not a job id."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        raise JobNotFound(value) from None
-
-
-def parse_lease_token(value: str | None) -> uuid.UUID | None:
-    if not value:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidInput(f"lease_token {echo(value)!r} is not a lease token") from None
 
 
 def encode_cursor(job: Job) -> str:
@@ -145,14 +123,6 @@ DRAINED_TRUSTED_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
-class Watch:
-    """A subscription to one job's events (QueueService.watch)."""
-
-    job_id: uuid.UUID
-    queue: asyncio.Queue[JobEvent | None]
-
-
-@dataclass(frozen=True)
 class Drained:
     """A claim of some kinds left nothing claimable: at wake-up `generation`, until `until`
     (loop time: the next delayed job's due time, or DRAINED_TRUSTED_SECONDS)."""
@@ -181,6 +151,7 @@ class QueueService:
         # By kinds claimed: the queue was left empty and no wake-up came since, so the next
         # claim (a worker's long-poll right after its last batch) waits before it looks.
         self._drained: dict[frozenset[str], Drained] = {}
+        self.following = JobFollowing(store, hub, resync_seconds=self._config.stream_resync_seconds)
 
     # -- clients -----------------------------------------------------------------
 
@@ -251,107 +222,6 @@ class QueueService:
         if job.status == CANCELED or (job.cancel_requested and not job.finished):
             return job
         raise JobFinished(f"job {job.id} already finished with status {job.status}")
-
-    def watch(self, job_id: uuid.UUID) -> Watch:
-        """Subscribes to the events of a job about to be written with this id (NewJob.id), so
-        following it needs no read of what came before. Hand it to follow(), or unwatch()."""
-        return Watch(job_id, self._hub.open(job_id))
-
-    def unwatch(self, watch: Watch) -> None:
-        self._hub.close(watch.job_id, watch.queue)
-
-    async def follow(
-        self,
-        job_id: str | uuid.UUID,
-        *,
-        last_event_id: int = 0,
-        watch: Watch | None = None,
-    ) -> AsyncIterator[JobEvent | None]:
-        """The job's events after `last_event_id`, then live ones; ends after the terminal event
-        (sent again when the resume is at or past it: `proto/event_ids.py` has the rule); the
-        terminal event carries the finished job.
-
-        `watch`: a subscription taken before the job was written (see watch()); its events
-        then all come through it, nothing is read, and it is closed when the stream ends.
-        Yields None when nothing happened for a while (a moment to send a keep-alive).
-        Raises InvalidEventId or JobNotFound before yielding anything.
-        """
-        if watch is not None:
-            events = self._follow(watch.job_id, watch.queue, [], last_event_id)
-        else:
-            _, events = await self.open_follow(job_id, last_event_id=last_event_id)
-        async with contextlib.aclosing(events):
-            async for event in events:
-                yield event
-
-    async def open_follow(
-        self, job_id: str | uuid.UUID, *, last_event_id: int = 0
-    ) -> tuple[Job, AsyncIterator[JobEvent | None]]:
-        """The job as it is now and its events as follow() gives them, from one read.
-
-        Raises InvalidEventId or JobNotFound."""
-        check_event_id(last_event_id)
-        job_uuid = parse_job_id(job_id)
-        # Subscribed before the read, so no event falls between the two.
-        queue = self._hub.open(job_uuid)
-        try:
-            job, backlog = await self._store.get_with_events_after(job_uuid, last_event_id)
-        except BaseException:
-            self._hub.close(job_uuid, queue)
-            raise
-        if job is None:
-            self._hub.close(job_uuid, queue)
-            raise JobNotFound(job_id)
-        if not backlog and last_event_id > 0 and job.finished:
-            # A resume at or past the end: the terminal event again, so the stream ends.
-            _, events = await self._store.get_with_events_after(job_uuid, 0)
-            backlog = [e for e in events if e.terminal][-1:]
-        return job, self._follow(job_uuid, queue, backlog, last_event_id)
-
-    def _follow(
-        self,
-        job_uuid: uuid.UUID,
-        queue: asyncio.Queue[JobEvent | None],
-        backlog: list[JobEvent],
-        last_event_id: int,
-    ) -> AsyncIterator[JobEvent | None]:
-        events = self._events_of(job_uuid, queue, backlog, last_event_id)
-        # A stream that is dropped before it starts (its client left) never runs its finally.
-        weakref.finalize(events, self._hub.close, job_uuid, queue)
-        return events
-
-    async def _events_of(
-        self,
-        job_uuid: uuid.UUID,
-        queue: asyncio.Queue[JobEvent | None],
-        backlog: list[JobEvent],
-        last_event_id: int,
-    ) -> AsyncIterator[JobEvent | None]:
-        """follow()'s loop over `queue` (a subscription it closes at the end), after the
-        events already read (`backlog`)."""
-        try:
-            last = last_event_id
-            while True:
-                for event in backlog:
-                    if event.id <= last and not event.terminal:
-                        continue
-                    last = max(last, event.id)
-                    yield event
-                    if event.terminal:
-                        return
-                try:
-                    item = await asyncio.wait_for(
-                        queue.get(), timeout=self._config.stream_resync_seconds
-                    )
-                except TimeoutError:
-                    yield None
-                    item = RESYNC
-                if item is RESYNC:
-                    backlog = await self._store.events_after(job_uuid, last)
-                else:
-                    backlog = [item]
-        finally:
-            self._hub.close(job_uuid, queue)
 
     # -- workers -----------------------------------------------------------------
 
