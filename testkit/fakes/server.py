@@ -16,10 +16,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+from serving.http_server import HttpServer, start_http_server
 
 
 @dataclass
@@ -91,8 +92,7 @@ class FakeServer:
     gate: asyncio.Event | None = None
     in_flight: int = 0
     max_in_flight: int = 0
-    _server: uvicorn.Server | None = field(default=None, repr=False, compare=False)
-    _task: asyncio.Task[None] | None = field(default=None, repr=False, compare=False)
+    _server: HttpServer | None = field(default=None, repr=False, compare=False)
 
     @property
     def url(self) -> str:
@@ -105,25 +105,17 @@ class FakeServer:
         """Serves on (host, port) in this event loop; port 0 picks a free port."""
         sock = bind(self.host, self.port)
         self.port = sock.getsockname()[1]
-        server = uvicorn.Server(
-            uvicorn.Config(self.app(), log_config=None, access_log=False, lifespan="off")  # type: ignore[attr-defined]
+        self._server = await start_http_server(
+            self.app(), sock, name=type(self).__name__, graceful_seconds=30, lifespan="off"
         )
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        self._server = server
-        self._task = task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:
-            if task.done():
-                await task
-            await asyncio.sleep(0.005)
 
     async def stop(self) -> None:
         """Stops serving (requests held at the gate are let through first)."""
         if self.gate is not None:
             self.gate.set()
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
-        self._server = self._task = None
+        if self._server is not None:
+            await self._server.stop()
+        self._server = None
 
     @contextlib.asynccontextmanager
     async def _serving(self) -> AsyncIterator[None]:

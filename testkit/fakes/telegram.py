@@ -9,7 +9,6 @@ see the message whichever route wrote it, and answers Telegram errors as HTTP
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import socket
@@ -20,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from serving.http_server import start_http_server
+from testkit.fakes.server import bind
 
 TOKEN = "123456:TEST-token"
 NOT_MODIFIED = (
@@ -174,23 +175,14 @@ class FakeTelegram:
 @contextlib.asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[str]:
     """Serves an ASGI app on 127.0.0.1 (a free port) in this event loop; yields its URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    sock.setblocking(False)
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            await task
-        await asyncio.sleep(0.01)
+    sock = bind("127.0.0.1", 0)
+    server = await start_http_server(
+        app, sock, name="fake-telegram", graceful_seconds=30, lifespan="off"
+    )
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
-        server.should_exit = True
-        await task
+        await server.stop()
 
 
 @contextlib.asynccontextmanager
