@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from serving.tls import client_tls
 from telemetry.settings import COMPAT_GATEWAY_URL
 from telemetry.transport import (
     FloodWait,
@@ -89,7 +90,7 @@ class GatewayTransport:
         self._compat_url = compat_url
         self._chat_id = chat_id
         self._bot_id = bot_id
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = httpx.AsyncClient(timeout=timeout, verify=client_tls())
 
     async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         try:

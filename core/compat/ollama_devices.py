@@ -18,6 +18,7 @@ from core.errors import InvalidInput, UnknownModel
 from core.routing.devices import limit_violation
 from core.routing.fleet import Device, Fleet
 from core.routing.model_names import catalog_name, with_tag
+from serving.tls import client_tls
 
 
 def device_with_model(fleet: Fleet, model: str) -> tuple[Device, str]:
@@ -59,7 +60,7 @@ def _base(device: Device) -> str:
 class OllamaDevices:
     def __init__(self, *, timeout: float = 10.0) -> None:
         # trust_env=False: a proxy meant for the internet must not catch tailnet hosts.
-        self._client = httpx.AsyncClient(timeout=timeout, trust_env=False)
+        self._client = httpx.AsyncClient(timeout=timeout, trust_env=False, verify=client_tls())
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -20,6 +20,7 @@ from core.fleet.models import DiscoverySummary, OllamaProbe, ProbeTarget
 from core.fleet.ollama_probe import probe
 from core.fleet.tailscale import TailscaleUnavailable, parse_status, read_status
 from core.fleet.targets import configured_target, plan_targets
+from serving.tls import client_tls
 
 log = logging.getLogger(__name__)
 
@@ -215,5 +216,7 @@ class Discovery:
                 return await probe(client, target, limit_seconds=timeout, needs_show=needs_show)
 
         # trust_env=False: an HTTP(S)_PROXY meant for the internet must not catch tailnet hosts.
-        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+        async with httpx.AsyncClient(
+            timeout=timeout, trust_env=False, verify=client_tls()
+        ) as client:
             return await asyncio.gather(*(one(t) for t in targets))

@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator
 import httpcore
 import httpx
 
+from serving.tls import client_tls
+
 # (scheme, host, port): httpcore's Origin compares equal but does not hash.
 _OriginKey = tuple[bytes, bytes, int]
 
@@ -157,15 +159,13 @@ class StackPool:
 class PooledTransport(httpx.AsyncHTTPTransport):
     """httpx's transport (its request and error mapping) over a StackPool."""
 
-    def __init__(
-        self, *, max_connections: int, keepalive_expiry: float | None = 5.0, verify: bool = True
-    ) -> None:
+    def __init__(self, *, max_connections: int, keepalive_expiry: float | None = 5.0) -> None:
         # Not super().__init__(): it would build httpcore's pool only to drop it. The parent's
         # methods use nothing but `_pool`.
         self._pool = StackPool(  # type: ignore[assignment]
             max_connections=max_connections,
             keepalive_expiry=keepalive_expiry,
-            ssl_context=httpx.create_ssl_context(verify=verify),
+            ssl_context=client_tls(),
         )
 
 
