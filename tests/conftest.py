@@ -35,14 +35,31 @@ def _dsn_with_db(dsn: str, database: str) -> str:
     return f"{base}/{database}"
 
 
+def _memory_dir() -> str | None:
+    """/dev/shm when it has room, else the default temporary directory.
+
+    Each test's database is created and dropped: hundreds of files a test. On a disk that has
+    seen many short-lived files (a busy /tmp on ext4) creating them took ~0.3 s per database,
+    in memory ~0.02 s."""
+    shm = "/dev/shm"
+    try:
+        room = shutil.disk_usage(shm).free
+    except OSError:
+        return None
+    return shm if room >= 2 * 1024**3 and os.access(shm, os.W_OK) else None
+
+
 @pytest.fixture(scope="session")
 def pg_admin_dsn() -> Iterator[str]:
     """DSN of a server where tests may create databases."""
     if url := os.environ.get("TEST_DATABASE_URL"):
         yield url
         return
-    tmp = Path(tempfile.mkdtemp(prefix="llm-mcp-test-pg-"))
-    cluster = LocalPostgres(tmp / "data", fsync=False, prefer_system=True)
+    tmp = Path(tempfile.mkdtemp(prefix="llm-mcp-test-pg-", dir=_memory_dir()))
+    # At most a few 8 MB databases live at once; checkpoints keep the WAL near this size.
+    cluster = LocalPostgres(
+        tmp / "data", fsync=False, prefer_system=True, settings={"max_wal_size": "256MB"}
+    )
     try:
         yield cluster.start()
     finally:
