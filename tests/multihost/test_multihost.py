@@ -13,16 +13,17 @@ import pytest
 from testkit.multihost.lab import unavailable
 from testkit.multihost.runner import SCENARIOS, run_lab
 from testkit.multihost.scenarios import Row, Sizes, table
+from testkit.support import apt_tool
 
-pytestmark = pytest.mark.slow
-
-SKIP = unavailable()
+pytestmark = [pytest.mark.slow, pytest.mark.external]
 
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Row]:
-    if SKIP:
-        pytest.skip(SKIP)
+    for tool, package in (("ip", "iproute2"), ("tc", "iproute2"), ("nft", "nftables")):
+        apt_tool(tool, package)
+    if reason := unavailable():
+        pytest.skip(reason)
     workdir: Path = tmp_path_factory.mktemp("multihost")
     found, _boot = run_lab(workdir, list(SCENARIOS), sizes=Sizes(jobs=4, routed=2))
     print(table(found))
