@@ -78,9 +78,19 @@ def to_json(value: Any) -> str:
 class CoreClient:
     """One gRPC channel to core. Use as `async with CoreClient(addr) as core: ...`."""
 
-    def __init__(self, address: str, *, token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        address: str,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        stream_resumes: int = STREAM_RESUMES,
+    ) -> None:
+        """`stream_resumes`: how many times a cut StreamJob is resumed before CoreUnavailable
+        (the default, 8, retries for about ten seconds)."""
         self.address = address
         self._timeout = timeout
+        self._stream_resumes = stream_resumes
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._channel = grpc.aio.insecure_channel(
             address,
@@ -159,8 +169,8 @@ class CoreClient:
         """The job's events until its terminal one.
 
         A stream cut after it started by an unavailable core (a replica stopping, a restart)
-        is resumed from the last event seen, retrying for about ten seconds before
-        CoreUnavailable is raised; a stream that cannot start raises at once.
+        is resumed from the last event seen, retrying `stream_resumes` times (about ten
+        seconds) before CoreUnavailable is raised; a stream that cannot start raises at once.
         """
         last, started, failures = last_event_id, False, 0
         while True:
@@ -177,7 +187,7 @@ class CoreClient:
                 handed_back = error.message == STREAM_HANDED_BACK
                 if not isinstance(error, CoreUnavailable) or not (started or handed_back):
                     raise error from None
-                if failures == STREAM_RESUMES:
+                if failures >= self._stream_resumes:
                     raise error from None
             finally:
                 call.cancel()

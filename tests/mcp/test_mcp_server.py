@@ -251,7 +251,8 @@ async def test_core_going_away_mid_wait_is_a_tool_error(database_url: str) -> No
     core = await starting.__aenter__()
     running = True
     try:
-        async with CoreClient(core.grpc_addr, timeout=5) as grpc_client:
+        # Two resumes of the cut stream rather than ten seconds of them, then the error.
+        async with CoreClient(core.grpc_addr, timeout=5, stream_resumes=2) as grpc_client:
             async with Client(build_mcp_server(grpc_client)) as client:
                 job_id = (await call(client, "submit_job", {"kind": "echo"}))["job_id"]
                 progress = Progress()
