@@ -288,14 +288,14 @@ class CoreClient:
 
     async def report_progress(
         self, *, worker_id: str, job_id: str, lease_token: str, data: dict[str, Any]
-    ) -> int:
-        answer = await self._call(
+    ) -> pb.ReportProgressResponse:
+        """The event's id, and `canceled` when the job's cancellation was asked for."""
+        return await self._call(
             self._stub.ReportProgress,
             pb.ReportProgressRequest(
                 worker_id=worker_id, job_id=job_id, lease_token=lease_token, data_json=to_json(data)
             ),
         )
-        return answer.event_id
 
     async def report_benchmark(self, report: pb.ReportBenchmarkRequest) -> None:
         """Stores one benchmark run's figures (they feed routing)."""

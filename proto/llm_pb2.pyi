@@ -378,12 +378,14 @@ class ReportProgressRequest(_message.Message):
     def __init__(self, worker_id: _Optional[str] = ..., job_id: _Optional[str] = ..., lease_token: _Optional[str] = ..., data_json: _Optional[str] = ...) -> None: ...
 
 class ReportProgressResponse(_message.Message):
-    __slots__ = ("ok", "event_id")
+    __slots__ = ("ok", "event_id", "canceled")
     OK_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CANCELED_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     event_id: int
-    def __init__(self, ok: _Optional[bool] = ..., event_id: _Optional[int] = ...) -> None: ...
+    canceled: bool
+    def __init__(self, ok: _Optional[bool] = ..., event_id: _Optional[int] = ..., canceled: _Optional[bool] = ...) -> None: ...
 
 class LlmRequestRequest(_message.Message):
     __slots__ = ("request_json",)

@@ -149,6 +149,7 @@ class Worker:
     async def _run_job(self, job: pb.Job) -> None:
         started = time.perf_counter()
         extra = {"job_id": job.id, "worker_id": self.worker_id, "device_id": job.device_id}
+        canceled = asyncio.Event()  # a progress report learnt that the job was canceled
         context = JobContext(
             job_id=job.id,
             kind=job.kind,
@@ -158,28 +159,35 @@ class Worker:
             device_id=job.device_id,
             provider=job.provider,
             model=job.model,
-            progress=self._batcher(job),
+            progress=self._batcher(job, canceled),
         )
         try:
-            await self._execute(job, context, started, extra)
+            await self._execute(job, context, started, extra, canceled)
         finally:
             if context.progress is not None:
                 await context.progress.cancel()
             self.running.pop(job.id, None)
 
-    def _batcher(self, job: pb.Job) -> ProgressBatcher:
+    def _batcher(self, job: pb.Job, canceled: asyncio.Event) -> ProgressBatcher:
         async def send(data: dict[str, Any]) -> None:
-            await self.client.report_progress(
+            answer = await self.client.report_progress(
                 worker_id=self.worker_id, job_id=job.id, lease_token=job.lease_token, data=data
             )
+            if answer.canceled:
+                canceled.set()
 
         return ProgressBatcher(send, interval=self.settings.worker_progress_interval)
 
     async def _execute(
-        self, job: pb.Job, context: JobContext, started: float, extra: dict[str, str]
+        self,
+        job: pb.Job,
+        context: JobContext,
+        started: float,
+        extra: dict[str, str],
+        canceled: asyncio.Event,
     ) -> None:
         work = asyncio.create_task(self.handlers[job.kind](context))
-        beats = asyncio.create_task(self._heartbeat_until_done(job, work))
+        beats = asyncio.create_task(self._heartbeat_until_done(job, work, canceled))
         try:
             outcome = await work
         except asyncio.CancelledError:
@@ -236,11 +244,17 @@ class Worker:
         if status is None:
             log.warning("completion refused: lease lost", extra=extra)
 
-    async def _heartbeat_until_done(self, job: pb.Job, work: asyncio.Task[Any]) -> str | None:
-        """Beats every lease/3 s; cancels `work` and returns why when the job must be dropped."""
+    async def _heartbeat_until_done(
+        self, job: pb.Job, work: asyncio.Task[Any], canceled: asyncio.Event
+    ) -> str | None:
+        """Beats every lease/3 s, and at once when a progress report learnt that the job was
+        canceled (the beat ends it in core); cancels `work` and returns why when the job must
+        be dropped."""
         interval = self.settings.worker_lease_seconds / 3
         while True:
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(canceled.wait(), interval)
+            canceled.clear()  # one early beat per notice, not a loop of them
             try:
                 beat = await self.client.heartbeat(
                     worker_id=self.worker_id,

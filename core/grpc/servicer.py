@@ -240,7 +240,7 @@ class CoreServicer(pb_grpc.CoreServicer):
     async def ReportProgress(
         self, request: pb.ReportProgressRequest, context: Any
     ) -> pb.ReportProgressResponse:
-        event_id = await self._queue.add_progress(
+        added = await self._queue.add_progress(
             ProgressRequest(
                 worker_id=request.worker_id,
                 job_id=request.job_id,
@@ -248,7 +248,7 @@ class CoreServicer(pb_grpc.CoreServicer):
                 data=parse_json("data_json", request.data_json, default={}, object_only=True),
             )
         )
-        return pb.ReportProgressResponse(ok=True, event_id=event_id)
+        return pb.ReportProgressResponse(ok=True, event_id=added.event.id, canceled=added.canceled)
 
     @_translated
     async def MarkDeviceOffline(

@@ -114,6 +114,10 @@ class Failed(BaseModel):
 class ProgressAdded(BaseModel):
     ok: bool
     event_id: int
+    canceled: bool = Field(
+        description="The job's cancellation was asked for: stop working on it (a heartbeat "
+        "now ends it)"
+    )
 
 
 class BenchmarksQueued(BaseModel):

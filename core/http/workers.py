@@ -107,4 +107,5 @@ async def fail(body: FailRequest, request: Request, _auth: WorkerAuth) -> dict[s
     responses={**ok(ProgressAdded), **errors(404, 409)},
 )
 async def progress(body: ProgressRequest, request: Request, _auth: WorkerAuth) -> dict[str, Any]:
-    return {"ok": True, "event_id": await _queue(request).add_progress(body)}
+    added = await _queue(request).add_progress(body)
+    return {"ok": True, "event_id": added.event.id, "canceled": added.canceled}

@@ -382,17 +382,24 @@ SELECT * FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id;
 SELECT * FROM job_events WHERE id BETWEEN $1 AND $2 AND job_id = ANY($3::uuid[]) ORDER BY id;
 
 -- name: job_event_insert_progress
--- A progress event of a job running under ($4 worker, $2 lease token). Committed without
--- waiting for the WAL flush: a crash may lose a token of a stream, never a job's result.
-WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
-INSERT INTO job_events (job_id, type, data)
-SELECT id, 'progress', $3::jsonb
-  FROM jobs, async_commit
- WHERE id = $1
-   AND status = 'running'
-   AND worker_id = $4
-   AND ($2::uuid IS NULL OR lease_token = $2)
-RETURNING id, job_id, type, data, created_at;
+-- A progress event of a job running under ($4 worker, $2 lease token), and whether the job's
+-- cancellation was asked for (the worker then stops at once, not at its next heartbeat).
+-- Committed without waiting for the WAL flush: a crash may lose a token of a stream, never a
+-- job's result.
+WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
+running AS (
+    SELECT id, cancel_requested
+      FROM jobs, async_commit
+     WHERE id = $1
+       AND status = 'running'
+       AND worker_id = $4
+       AND ($2::uuid IS NULL OR lease_token = $2)
+), event AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id, 'progress', $3::jsonb FROM running
+    RETURNING id, job_id, type, data, created_at
+)
+SELECT event.*, running.cancel_requested FROM event, running;
 
 -- name: worker_upsert
 INSERT INTO workers (id, name, platform, arch, host, tags, kinds)

@@ -88,6 +88,13 @@ class NewJob:
 
 
 @dataclass(frozen=True, slots=True)
+class ProgressAdded:
+    event: JobEvent
+    # The job's cancellation was asked for: its worker stops now, not at its next heartbeat.
+    canceled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitResult:
     job: Job
     created: bool

@@ -33,6 +33,7 @@ from core.queue.models import (
     Job,
     JobPage,
     NewJob,
+    ProgressAdded,
     SubmitResult,
     WorkerRegistration,
 )
@@ -428,20 +429,21 @@ class QueueService:
             status=row["status"], run_after=row["run_after"] if row["status"] == "queued" else None
         )
 
-    async def add_progress(self, request: ProgressRequest) -> int:
+    async def add_progress(self, request: ProgressRequest) -> ProgressAdded:
+        """The event written, and whether the job's cancellation was asked for."""
         job_id = parse_job_id(request.job_id)
         with self._hub.writing():
-            event = await self._store.add_progress(
+            added = await self._store.add_progress(
                 job_id=job_id,
                 worker_id=request.worker_id,
                 lease_token=parse_lease_token(request.lease_token),
                 data=request.data,
             )
-            if event is not None:
-                self._hub.deliver([event])
-        if event is None:
+            if added is not None:
+                self._hub.deliver([added.event])
+        if added is None:
             raise await self._lease_error(job_id, request.worker_id)
-        return event.id
+        return added
 
     async def _lease_error(
         self, job_id: uuid.UUID, worker_id: str, *, count: bool = True

@@ -20,7 +20,15 @@ import asyncpg
 from core.costs.pricing import LOCAL_PROVIDERS, usage_of
 from core.db.queries import load_queries
 from core.db.store import PoolStore
-from core.queue.models import Claimed, Completion, Job, JobEvent, NewJob, WorkerRegistration
+from core.queue.models import (
+    Claimed,
+    Completion,
+    Job,
+    JobEvent,
+    NewJob,
+    ProgressAdded,
+    WorkerRegistration,
+)
 
 Q = load_queries(Path(__file__).with_name("jobs.sql"))
 
@@ -256,13 +264,13 @@ class JobStore(PoolStore):
         worker_id: str,
         lease_token: uuid.UUID | None,
         data: dict[str, Any],
-    ) -> JobEvent | None:
+    ) -> ProgressAdded | None:
         """The new event; None when the job is not running under this worker's lease."""
         async with self._conn() as conn:
             row = await conn.fetchrow(
                 Q["job_event_insert_progress"], job_id, lease_token, data, worker_id
             )
-        return JobEvent.from_row(row) if row else None
+        return ProgressAdded(JobEvent.from_row(row), row["cancel_requested"]) if row else None
 
     async def upsert_worker(self, worker: WorkerRegistration) -> None:
         async with self._conn() as conn:

@@ -64,6 +64,8 @@ class FakeOllama(FakeServer):
     chunk_delay: float = 0.0
     # This many upcoming streams break off after 3 chunks (the runner died mid-answer).
     cut_streams: int = 0
+    # Streamed answers being written now (one ends when its reader hangs up).
+    streams_open: int = 0
     # Models held in memory, as /api/ps lists them.
     loaded: list[str] = field(default_factory=list)
     # What /api/pull can fetch ("registry"); a pulled model joins `models`.
@@ -121,6 +123,14 @@ class FakeOllama(FakeServer):
         self.cut_streams -= 1 if cut else 0
 
         async def lines() -> AsyncIterator[bytes]:
+            self.streams_open += 1
+            try:
+                async for line in answer():
+                    yield line
+            finally:
+                self.streams_open -= 1
+
+        async def answer() -> AsyncIterator[bytes]:
             for n, piece in enumerate(pieces(text)):
                 if cut and n == 3:
                     return  # no done line: the stream ends early

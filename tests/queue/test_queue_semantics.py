@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 
 from core.runtime import RunningCore
+from proto.client import CoreClient
 from testkit.support import eventually, sql_count, start_core
 
 
@@ -335,3 +336,26 @@ async def test_progress_only_from_the_worker_holding_the_lease(
         assert refused.status_code == 409, intruder
     progress = "SELECT count(*) FROM job_events WHERE job_id = $1 AND type = 'progress'"
     assert await sql_count(db, progress, job_id) == 1
+    assert mine.json()["canceled"] is False
+
+
+async def test_progress_tells_the_worker_its_job_was_canceled(
+    http: httpx.AsyncClient, grpc_client: CoreClient
+) -> None:
+    job_id = await submit(http)
+    job = (await claim(http, "owner", ["echo"]))["job"]
+    assert (await http.post(f"/v1/jobs/{job_id}/cancel")).status_code == 200
+    answer = await http.post(
+        "/v1/workers/progress",
+        json={
+            "job_id": job_id,
+            "worker_id": "owner",
+            "lease_token": job["lease_token"],
+            "data": {"chunk": "hi"},
+        },
+    )
+    assert answer.status_code == 200 and answer.json()["canceled"] is True
+    over_grpc = await grpc_client.report_progress(
+        worker_id="owner", job_id=job_id, lease_token=job["lease_token"], data={"chunk": "x"}
+    )
+    assert over_grpc.canceled and over_grpc.event_id > answer.json()["event_id"]
