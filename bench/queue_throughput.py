@@ -20,12 +20,13 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
 import asyncpg
 
 from bench.common import core_process, describe_ms, postgres
-from core.queue.store import Q
+from core.db.pool import create_pool
+from core.queue.models import NewJob
+from core.queue.store import JobStore
 from proto import llm_pb2 as pb
 from proto.client import CoreClient
 
@@ -177,39 +178,23 @@ def real_worker(addr: str, database_url: str, jobs: int) -> float:
 
 
 async def notify_cost(database_url: str, statements: int) -> tuple[float, float]:
-    """Single-job inserts per second (job_insert_many), with and without the NOTIFY trigger."""
-    conn = await asyncpg.connect(database_url)
-    await conn.set_type_codec(
-        "jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog"
-    )
+    """Single-job inserts per second through the job store, with and without the NOTIFY
+    trigger."""
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    store = JobStore(pool)
     rates = []
     try:
         for enabled in (True, False):
-            await conn.execute("TRUNCATE jobs CASCADE")
+            await pool.execute("TRUNCATE jobs CASCADE")
             action = "ENABLE" if enabled else "DISABLE"
-            await conn.execute(f"ALTER TABLE job_events {action} TRIGGER job_events_notify")
+            await pool.execute(f"ALTER TABLE job_events {action} TRIGGER job_events_notify")
             started = time.perf_counter()
             for _ in range(statements):
-                await conn.fetch(
-                    Q["job_insert_many"],
-                    [uuid.uuid4()],
-                    ["echo"],
-                    ["{}"],
-                    [0],
-                    [None],
-                    [3],
-                    [None],
-                    [None],
-                    [None],
-                    [None],
-                    [None],
-                    [None],
-                    [None],  # device_candidates
-                )
+                await store.insert_jobs([NewJob("echo", {"n": 1})])
             rates.append(statements / (time.perf_counter() - started))
     finally:
-        await conn.execute("ALTER TABLE job_events ENABLE TRIGGER job_events_notify")
-        await conn.close()
+        await pool.execute("ALTER TABLE job_events ENABLE TRIGGER job_events_notify")
+        await pool.close()
     return rates[0], rates[1]
 
 
