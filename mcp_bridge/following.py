@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from proto import llm_pb2 as pb
 from proto.client import CoreClient
+from proto.contract import DELTA, THINKING
 
 TERMINAL_STATUSES = frozenset({"done", "error", "canceled"})
 
@@ -27,12 +28,15 @@ class FollowOutcome:
 
 
 def describe_event(event: pb.JobEvent) -> str:
-    """One line for a progress notification: the event type plus what it carries."""
+    """One line for a progress notification: the event type plus what it carries.
+
+    Our workers' progress carries streamed text in `delta` or `thinking` (proto/contract.py);
+    another executor's progress (any JSON object) is shown as its JSON."""
     data = json.loads(event.data_json) if event.data_json else None
     if event.type == "progress" and isinstance(data, dict):
-        for key in ("delta", "thinking", "text", "chunk", "content", "response", "message"):
-            if isinstance(data.get(key), str):
-                return f"progress: {data[key][:200]}"
+        text = next((data[k] for k in (DELTA, THINKING) if isinstance(data.get(k), str)), None)
+        shown = text if text is not None else json.dumps(data, separators=(",", ":"))
+        return f"progress: {shown[:200]}"
     if event.type in ("retry", "error") and isinstance(data, dict) and data.get("error"):
         return f"{event.type}: {str(data['error'])[:200]}"
     if event.job.id:

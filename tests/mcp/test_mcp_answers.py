@@ -68,8 +68,12 @@ def test_views_match_core_shapes_for_empty_fields() -> None:
 
 
 def test_progress_messages() -> None:
-    chunk = pb.JobEvent(type="progress", data_json='{"text": "Hel"}')
+    chunk = pb.JobEvent(type="progress", data_json='{"type": "token", "delta": "Hel"}')
     assert describe_event(chunk) == "progress: Hel"
+    thought = pb.JobEvent(type="progress", data_json='{"type": "token", "thinking": "Hm"}')
+    assert describe_event(thought) == "progress: Hm"
+    custom = pb.JobEvent(type="progress", data_json='{"step": 2, "of": 5}')
+    assert describe_event(custom) == 'progress: {"step":2,"of":5}'
     retry = pb.JobEvent(type="retry", data_json='{"error": "timeout"}')
     assert describe_event(retry) == "retry: timeout"
     done = pb.JobEvent(type="done", job=pb.Job(id="j", status="done"))
