@@ -219,7 +219,7 @@ async def statements_mode(args: argparse.Namespace, url: str, dsn: str) -> None:
                         f"{name_of(names, r['query'])} {r['calls'] / args.requests:.2f}"
                         + (
                             f" ({r['rows'] / args.requests:.2f} rows)"
-                            if name_of(names, r["query"]) in ("job_claim", "job_claim_bound")
+                            if name_of(names, r["query"]) == "job_claim"
                             else ""
                         )
                         for r in rows[:12]

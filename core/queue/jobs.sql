@@ -55,21 +55,26 @@ SELECT *
  LIMIT $6;
 
 -- name: job_claim
--- Claims up to $2 claimable jobs of kinds $1 for worker $4, leased for $3 seconds. Jobs of the
--- device-bound kinds $5 only while bound to no device: binding takes the device claim's lock.
--- When the batch is not full (and it found nothing, or $6), the same statement probes what
--- is left: seconds until the next queued job of kinds $1 becomes claimable (NULL when none is
--- queued), and whether jobs of kinds $5 that wait for a device are claimable now (only the
--- device claim, under its lock, takes those). One row per claimed job, each with the probe;
--- a claim that took nothing returns one row of the probe alone (its job columns NULL).
+-- Claims jobs for worker $4, leased for $3 seconds, one of two ways:
+-- * From the queue ($7 NULL): up to $2 claimable jobs of kinds $1; of the device-bound kinds
+--   $5 only those bound to no device (binding takes the device claim's lock,
+--   core/routing/claim.sql). When the batch is not full (and it found nothing, or $6), the
+--   same statement probes what is left: seconds until the next queued job of kinds $1 becomes
+--   claimable (NULL when none is queued), and whether jobs of kinds $5 that wait for a device
+--   are claimable now (only the device claim, under its lock, takes those).
+-- * The jobs $7 that the device claim chose under its lock, binding each to device $8 (NULL:
+--   keep) and merging $9 (ollama_addr, ollama_host, num_ctx_limit) into its payload; no probe.
+-- One row per claimed job, each with the probe; a claim that took nothing returns one row of
+-- the probe alone (its job columns NULL).
 -- Committed without waiting for the WAL flush: a claim a crash loses leaves its job queued,
 -- as an expired lease would, and the worker's report is refused for want of the lease.
 WITH async_commit AS (
     SELECT set_config('synchronous_commit', 'off', true)
-), picked AS (
+), scanned AS (
     SELECT id
       FROM jobs
-     WHERE status = 'queued'
+     WHERE $7::uuid[] IS NULL
+       AND status = 'queued'
        AND kind = ANY($1::text[])
        AND run_after <= now()
        AND (deadline_at IS NULL OR deadline_at > now())
@@ -77,6 +82,10 @@ WITH async_commit AS (
      ORDER BY priority DESC, queued_at
      LIMIT $2
        FOR UPDATE SKIP LOCKED
+), picked AS (
+    SELECT id, NULL::text AS device_id, '{}'::jsonb AS device_fields FROM scanned
+    UNION ALL
+    SELECT * FROM unnest($7::uuid[], $8::text[], $9::jsonb[]) AS t(id, device_id, device_fields)
 ), claimed AS (
     UPDATE jobs j
        SET status = 'running',
@@ -84,10 +93,12 @@ WITH async_commit AS (
            lease_until = now() + make_interval(secs => $3),
            lease_token = gen_random_uuid(),
            worker_id = $4,
+           device_id = coalesce(p.device_id, j.device_id),
+           payload = j.payload || p.device_fields,
            started_at = now(),
            updated_at = now()
       FROM picked p
-     WHERE j.id = p.id
+     WHERE j.id = p.id AND j.status = 'queued'
     RETURNING j.*
 ), attempts AS (
     INSERT INTO job_attempts (job_id, attempt, worker_id, lease_token)
@@ -96,6 +107,8 @@ WITH async_commit AS (
     INSERT INTO job_events (job_id, type, data)
     SELECT id, 'running',
            jsonb_build_object('status', 'running', 'attempt', attempts, 'worker_id', worker_id)
+           || CASE WHEN $7::uuid[] IS NULL THEN '{}'::jsonb
+                   ELSE jsonb_build_object('device_id', device_id) END
       FROM claimed
     RETURNING id, job_id, type, data, created_at
 ), probe AS (
@@ -106,15 +119,17 @@ WITH async_commit AS (
                             AND (q.device_id IS NOT NULL OR q.device_candidates IS NOT NULL)),
                     false) AS probe_bound_due
       FROM jobs q
-     WHERE q.status = 'queued'
+     WHERE $7::uuid[] IS NULL
+       AND q.status = 'queued'
        AND q.kind = ANY($1::text[])
        AND (q.deadline_at IS NULL OR q.deadline_at > now())
-       AND q.id NOT IN (SELECT id FROM picked)
+       AND q.id NOT IN (SELECT id FROM scanned)
        -- Checked before the scan (no scan for a full batch), and again for the one row.
-       AND (SELECT count(*) FROM picked) < $2
-       AND ($6::boolean OR NOT EXISTS (SELECT FROM picked))
-    HAVING (SELECT count(*) FROM picked) < $2
-       AND ($6::boolean OR NOT EXISTS (SELECT FROM picked))
+       AND (SELECT count(*) FROM scanned) < $2
+       AND ($6::boolean OR NOT EXISTS (SELECT FROM scanned))
+    HAVING $7::uuid[] IS NULL
+       AND (SELECT count(*) FROM scanned) < $2
+       AND ($6::boolean OR NOT EXISTS (SELECT FROM scanned))
 )
 SELECT c.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
        e.created_at AS event_created_at, coalesce(p.probed, false) AS probed,

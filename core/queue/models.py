@@ -155,14 +155,6 @@ class Claimed:
     bound_due: bool = False
 
     @classmethod
-    def of_rows(cls, rows: list[asyncpg.Record], *, devices_busy: bool = False) -> Claimed:
-        return cls(
-            [Job.from_row(r) for r in rows],
-            [JobEvent.of_job_row(r) for r in rows],
-            devices_busy,
-        )
-
-    @classmethod
     def of_probed_rows(cls, rows: list[asyncpg.Record]) -> Claimed:
         """From job_claim's rows: one per job, each with the probe (or the probe alone)."""
         taken = [r for r in rows if r["id"] is not None]

@@ -141,6 +141,9 @@ class JobStore(PoolStore):
                 worker_id,
                 list(device_kinds),
                 probe_when_found,
+                None,  # from the queue, not jobs chosen by the device claim
+                None,
+                None,
             )
         return Claimed.of_probed_rows(rows)
 
@@ -284,3 +287,30 @@ class JobStore(PoolStore):
                 worker.tags,
                 list(worker.kinds),
             )
+
+
+async def claim_chosen(
+    conn: asyncpg.Connection,
+    *,
+    job_ids: Sequence[uuid.UUID],
+    device_ids: Sequence[str | None],
+    device_fields: Sequence[dict[str, Any]],
+    lease_seconds: float,
+    worker_id: str,
+) -> Claimed:
+    """Claims the jobs the device claim chose under its lock, on its connection and in its
+    transaction: job i is bound to device_ids[i] (None: keeps its own) and device_fields[i]
+    is merged into its payload. The same statement as every other claim (job_claim)."""
+    rows = await conn.fetch(
+        Q["job_claim"],
+        [],
+        len(job_ids),
+        float(lease_seconds),
+        worker_id,
+        [],
+        False,
+        list(job_ids),
+        list(device_ids),
+        list(device_fields),
+    )
+    return Claimed.of_probed_rows(rows)

@@ -1,7 +1,7 @@
 -- The claim of device-bound jobs (Ollama kinds): one transaction under one advisory lock, so
 -- counting running jobs per device and binding new ones cannot interleave between claimers.
--- Other kinds, and device-bound kinds' jobs bound to no device, keep the lock-free job_claim of
--- core/queue/jobs.sql.
+-- The jobs chosen are claimed by job_claim of core/queue/jobs.sql, as those of other kinds,
+-- and device-bound kinds' jobs bound to no device, are (lock-free).
 
 -- name: device_claim_lock
 SELECT pg_advisory_xact_lock(7093874201);
@@ -37,38 +37,3 @@ SELECT d.id, d.online, d.ollama_addr, d.ollama_host,
   LEFT JOIN device_limits star ON star.device_id = '*'
   LEFT JOIN breakers b ON b.target = 'device:' || d.id
  WHERE d.ollama_addr IS NOT NULL;
-
--- name: job_claim_bound
--- Claims the jobs $1 for worker $5 (leased $4 s), binding each to device $2 (NULL: keep) and
--- merging $3 (ollama_addr, ollama_host, num_ctx_limit) into its payload.
-WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS t(id, device_id, device_fields)
-), claimed AS (
-    UPDATE jobs j
-       SET status = 'running',
-           attempts = j.attempts + 1,
-           lease_until = now() + make_interval(secs => $4),
-           lease_token = gen_random_uuid(),
-           worker_id = $5,
-           device_id = coalesce(i.device_id, j.device_id),
-           payload = j.payload || i.device_fields,
-           started_at = now(),
-           updated_at = now()
-      FROM input i
-     WHERE j.id = i.id AND j.status = 'queued'
-    RETURNING j.*
-), attempts AS (
-    INSERT INTO job_attempts (job_id, attempt, worker_id, lease_token)
-    SELECT id, attempts, worker_id, lease_token FROM claimed
-), events AS (
-    INSERT INTO job_events (job_id, type, data)
-    SELECT id, 'running',
-           jsonb_build_object('status', 'running', 'attempt', attempts, 'worker_id', worker_id,
-                              'device_id', device_id)
-      FROM claimed
-    RETURNING id, job_id, type, data, created_at
-)
-SELECT c.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
-       e.created_at AS event_created_at
-  FROM claimed c JOIN events e ON e.job_id = c.id
- ORDER BY c.priority DESC, c.queued_at;

@@ -13,6 +13,7 @@ import asyncpg
 from core.db.queries import load_queries
 from core.db.store import PoolStore
 from core.queue.models import Claimed
+from core.queue.store import claim_chosen
 from core.routing.binding import QueuedJob, Slot, assign_devices
 from core.routing.breaker import capacity_under
 from core.routing.fleet import DefaultModels, Device, Fleet, Stats
@@ -265,12 +266,12 @@ class RoutingStore(PoolStore):
             blocked = len(chosen) < min(len(jobs), max_jobs)
             if not chosen:
                 return Claimed([], [], devices_busy=blocked)
-            rows = await conn.fetch(
-                Q["job_claim_bound"],
-                [job.id for job, _ in chosen],
-                [slot.device_id if slot else None for _, slot in chosen],
-                [slot.device_fields() if slot else {} for _, slot in chosen],
-                float(lease_seconds),
-                worker_id,
+            claimed = await claim_chosen(
+                conn,
+                job_ids=[job.id for job, _ in chosen],
+                device_ids=[slot.device_id if slot else None for _, slot in chosen],
+                device_fields=[slot.device_fields() if slot else {} for _, slot in chosen],
+                lease_seconds=lease_seconds,
+                worker_id=worker_id,
             )
-        return Claimed.of_rows(rows, devices_busy=blocked)
+        return replace(claimed, devices_busy=blocked)
