@@ -18,6 +18,7 @@ from core.fleet.service import FleetService
 from core.queue.ids import parse_job_id
 from core.queue.models import Job
 from core.queue.service import QueueService
+from proto.jobs import view_of
 
 MAX_ERROR_CHARS = 300  # a job list row shows the start of the error; the job page all of it
 
@@ -43,27 +44,34 @@ def _ts(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+# A job list row: the public Job's fields but the large ones (payload, result, metrics).
+ROW_FIELDS = (
+    "id",
+    "kind",
+    "status",
+    "source",
+    "provider",
+    "model",
+    "device_id",
+    "attempts",
+    "max_attempts",
+    "cancel_requested",
+    "error",
+    "queued_at",
+    "started_at",
+    "finished_at",
+)
+
+
 def job_row_view(job: Job) -> dict[str, Any]:
-    """A job as a list row: no payload or result, which can be large."""
-    error = job.error
+    """A job as a list row: the public Job (proto/jobs.py) cut to ROW_FIELDS, its error cut to
+    MAX_ERROR_CHARS."""
+    view = view_of(job)
+    row = {name: view[name] for name in ROW_FIELDS}
+    error = row["error"]
     if error and len(error) > MAX_ERROR_CHARS:
-        error = error[:MAX_ERROR_CHARS] + "…"
-    return {
-        "id": str(job.id),
-        "kind": job.kind,
-        "status": job.status,
-        "source": job.source,
-        "provider": job.provider,
-        "model": job.model,
-        "device_id": job.device_id,
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "cancel_requested": job.cancel_requested,
-        "error": error,
-        "queued_at": _ts(job.queued_at),
-        "started_at": _ts(job.started_at),
-        "finished_at": _ts(job.finished_at),
-    }
+        row["error"] = error[:MAX_ERROR_CHARS] + "…"
+    return row
 
 
 class LiveDashboard:
