@@ -32,22 +32,22 @@ from proto.client import CoreClient
 
 
 async def _submitter(addr: str, jobs: int, concurrency: int, batch: int) -> None:
+    """Submits exactly `jobs` echo jobs from `concurrency` tasks, in batches of `batch`."""
     async with CoreClient(addr) as client:
-        per_task = jobs // concurrency
+        shares = [jobs // concurrency + (i < jobs % concurrency) for i in range(concurrency)]
 
-        async def one_by_one() -> None:
-            for _ in range(per_task):
-                await client.submit_job("echo", {"n": 1})
+        async def submit(share: int) -> None:
+            while share > 0:
+                size = min(batch, share)
+                if size == 1:
+                    await client.submit_job("echo", {"n": 1})
+                else:
+                    await client.submit_jobs(
+                        [pb.SubmitJobRequest(kind="echo", payload_json='{"n":1}')] * size
+                    )
+                share -= size
 
-        async def batched() -> None:
-            for _ in range(per_task // batch):
-                await client.submit_jobs(
-                    [pb.SubmitJobRequest(kind="echo", payload_json='{"n":1}')] * batch
-                )
-
-        await asyncio.gather(
-            *[(batched if batch > 1 else one_by_one)() for _ in range(concurrency)]
-        )
+        await asyncio.gather(*[submit(share) for share in shares])
 
 
 async def _claimer(
