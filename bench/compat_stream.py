@@ -19,20 +19,13 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-import asyncpg
 import httpx
 
-from bench.common import core_env, stack_env
-from bench.routing import percentile, process, run_clients, wait_http
-from llm_mcp.pgcluster import LocalPostgres, free_port
+from bench.routing import percentile, run_clients
+from bench.stack import routed_stack
 
-FAKE_HOST = "127.0.0.2"
 MODEL = "llama3.2:1b"
 PROMPT = " ".join(f"word{i}" for i in range(20))
 
@@ -160,58 +153,15 @@ async def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--api", choices=sorted(APIS), default="chat")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="llm-mcp-bench-"))
-    cluster = None
-    try:
-        dsn = args.database_url
-        if dsn is None:
-            cluster = LocalPostgres(tmp / "pg", fsync=False, prefer_system=True)
-            dsn = cluster.start()
-        http_port, grpc_port, fake_port = free_port(), free_port(), free_port(FAKE_HOST)
-        ollama = f"http://{FAKE_HOST}:{fake_port}"
-        env = stack_env(dsn, http_port=http_port, grpc_port=grpc_port, ollama_url=ollama)
-        cli = [sys.executable, "-m", "llm_mcp"]
-        core_url = f"http://127.0.0.1:{http_port}"
-        fake = [sys.executable, "-m", "bench.fake_ollama", FAKE_HOST, str(fake_port)]
-        with (
-            process([*fake, str(args.chunk_delay)], env, "ready"),
-            process([*cli, "core"], core_env(env)),
-        ):
-            await wait_http(f"{core_url}/health")
-            with process([*cli, "worker"], env):
-                conn = await asyncpg.connect(dsn)
-                try:
-                    for _ in range(200):
-                        if await conn.fetchval("SELECT count(*) FROM workers"):
-                            break
-                        await asyncio.sleep(0.05)
-                    await conn.execute(
-                        "INSERT INTO devices (id, online, ollama_addr) VALUES ('bench.', true, $1)",
-                        ollama,
-                    )
-                    await conn.execute(
-                        "INSERT INTO models (name) VALUES ($1) ON CONFLICT DO NOTHING", MODEL
-                    )
-                    await conn.execute(
-                        "INSERT INTO device_models (device_id, model) VALUES ('bench.', $1)", MODEL
-                    )
-                    await conn.execute(
-                        "INSERT INTO device_limits (device_id, max_concurrency) "
-                        "VALUES ('bench.', 64)"
-                    )
-                finally:
-                    await conn.close()
-                print(
-                    f"cores: {os.cpu_count()}; streams per point: {args.requests}; "
-                    f"chunk delay {args.chunk_delay * 1000:.0f} ms, 21 chunks"
-                )
-                label = f"device, {APIS[args.api][0]}"
-                lines = await measure(core_url, ollama, args.requests, label, args.api)
-        print(json.dumps({"results": lines}, indent=1))
-    finally:
-        if cluster is not None:
-            cluster.stop(mode="immediate")
-        shutil.rmtree(tmp, ignore_errors=True)
+    async with routed_stack(args.database_url, fake_args=[str(args.chunk_delay)]) as stack:
+        await stack.add_device(MODEL)
+        print(
+            f"cores: {os.cpu_count()}; streams per point: {args.requests}; "
+            f"chunk delay {args.chunk_delay * 1000:.0f} ms, 21 chunks"
+        )
+        label = f"device, {APIS[args.api][0]}"
+        lines = await measure(stack.core_url, stack.ollama_url, args.requests, label, args.api)
+    print(json.dumps({"results": lines}, indent=1))
 
 
 if __name__ == "__main__":

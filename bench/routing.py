@@ -13,62 +13,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
 
-from bench.common import core_env, stack_env
-from llm_mcp.pgcluster import LocalPostgres, free_port
-
-FAKE_HOST = "127.0.0.2"
+from bench.stack import routed_stack
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-@contextlib.contextmanager
-def process(args: list[str], env: dict[str, str], ready: str | None = None) -> Iterator[None]:
-    proc = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        if ready is not None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                if ready in line:
-                    break
-            else:
-                raise RuntimeError(f"{args} exited before it was ready")
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-async def wait_http(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(400):
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(url)).status_code < 500:
-                    return
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
 
 
 async def direct_call(client: httpx.AsyncClient, ollama: str) -> float:
@@ -172,58 +130,13 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-
-    tmp = Path(tempfile.mkdtemp(prefix="llm-mcp-bench-"))
-    cluster = None
-    try:
-        dsn = args.database_url
-        if dsn is None:
-            cluster = LocalPostgres(tmp / "pg", fsync=False, prefer_system=True)
-            dsn = cluster.start()
-        http_port, grpc_port, fake_port = free_port(), free_port(), free_port(FAKE_HOST)
-        ollama = f"http://{FAKE_HOST}:{fake_port}"
-        env = stack_env(dsn, http_port=http_port, grpc_port=grpc_port, ollama_url=ollama)
-        cli = [sys.executable, "-m", "llm_mcp"]
-        core_url = f"http://127.0.0.1:{http_port}"
-        with (
-            process(
-                [sys.executable, "-m", "bench.fake_ollama", FAKE_HOST, str(fake_port)], env, "ready"
-            ),
-            process([*cli, "core"], core_env(env)),
-        ):
-            await wait_http(f"{core_url}/health")
-            with process([*cli, "worker"], env):
-                conn = await asyncpg.connect(dsn)
-                try:
-                    for _ in range(200):
-                        if await conn.fetchval("SELECT count(*) FROM workers"):
-                            break
-                        await asyncio.sleep(0.05)
-                    print(f"cores: {os.cpu_count()}; requests per point: {args.requests}")
-                    lines = await measure(core_url, ollama, args.requests, "fallback", conn)
-                    await conn.execute(
-                        "INSERT INTO devices (id, online, ollama_addr) VALUES ('bench.', true, $1)",
-                        ollama,
-                    )
-                    await conn.execute(
-                        "INSERT INTO models (name) VALUES ('llama3.2:1b') ON CONFLICT DO NOTHING"
-                    )
-                    await conn.execute(
-                        "INSERT INTO device_models (device_id, model) "
-                        "VALUES ('bench.', 'llama3.2:1b')"
-                    )
-                    await conn.execute(
-                        "INSERT INTO device_limits (device_id, max_concurrency) "
-                        "VALUES ('bench.', 64)"
-                    )
-                    lines += await measure(core_url, ollama, args.requests, "device", conn)
-                finally:
-                    await conn.close()
-        print(json.dumps({"results": lines}, indent=1))
-    finally:
-        if cluster is not None:
-            cluster.stop(mode="immediate")
-        shutil.rmtree(tmp, ignore_errors=True)
+    async with routed_stack(args.database_url) as stack:
+        print(f"cores: {os.cpu_count()}; requests per point: {args.requests}")
+        url, ollama = stack.core_url, stack.ollama_url
+        lines = await measure(url, ollama, args.requests, "fallback", stack.conn)
+        await stack.add_device("llama3.2:1b")
+        lines += await measure(url, ollama, args.requests, "device", stack.conn)
+    print(json.dumps({"results": lines}, indent=1))
 
 
 if __name__ == "__main__":
