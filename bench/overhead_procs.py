@@ -1,4 +1,4 @@
-"""Processes of bench.overhead: start and stop them, read their CPU time from /proc, start a
+"""Processes of the benchmarks: start and stop them, read their CPU time from /proc, start a
 LiteLLM proxy from its own venv, and name pg_stat_statements rows after our .sql queries."""
 
 from __future__ import annotations

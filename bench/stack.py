@@ -7,17 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import httpx
 
 from bench.common import core_env, stack_env
+from bench.overhead_procs import Proc
 from llm_mcp.pgcluster import LocalPostgres, free_port
 
 FAKE_HOST = "127.0.0.2"
@@ -52,39 +51,6 @@ class Stack:
         )
 
 
-@contextlib.contextmanager
-def process(args: list[str], env: dict[str, str], ready: str | None = None) -> Iterator[None]:
-    """Runs `args` until the block ends; with `ready`, first waits for that text on its output."""
-    proc = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        if ready is not None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                if ready in line:
-                    break
-            else:
-                raise RuntimeError(f"{args} exited before it was ready")
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-async def wait_http(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(400):
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(url)).status_code < 500:
-                    return
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
-
-
 @contextlib.asynccontextmanager
 async def routed_stack(
     database_url: str | None, *, fake_args: Sequence[str] = ()
@@ -104,18 +70,20 @@ async def routed_stack(
         cli = [sys.executable, "-m", "llm_mcp"]
         core_url = f"http://127.0.0.1:{http_port}"
         fake = [sys.executable, "-m", "bench.fake_ollama", FAKE_HOST, str(fake_port), *fake_args]
-        with process(fake, env, "ready"), process([*cli, "core"], core_env(env)):
-            await wait_http(f"{core_url}/health")
-            with process([*cli, "worker"], env):
-                conn = await asyncpg.connect(dsn)
-                try:
-                    for _ in range(200):
-                        if await conn.fetchval("SELECT count(*) FROM workers"):
-                            break
-                        await asyncio.sleep(0.05)
-                    yield Stack(dsn=dsn, core_url=core_url, ollama_url=ollama, conn=conn)
-                finally:
-                    await conn.close()
+        with (
+            Proc.start(fake, env, ready="ready"),
+            Proc.start([*cli, "core"], core_env(env), health=f"{core_url}/health"),
+            Proc.start([*cli, "worker"], env),
+        ):
+            conn = await asyncpg.connect(dsn)
+            try:
+                for _ in range(200):
+                    if await conn.fetchval("SELECT count(*) FROM workers"):
+                        break
+                    await asyncio.sleep(0.05)
+                yield Stack(dsn=dsn, core_url=core_url, ollama_url=ollama, conn=conn)
+            finally:
+                await conn.close()
     finally:
         if cluster is not None:
             cluster.stop(mode="immediate")
