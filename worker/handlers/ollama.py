@@ -32,8 +32,8 @@ from proto.contract import (
     text_result,
 )
 from worker.handlers.base import Handler, JobContext, JobFailed, Outcome
+from worker.handlers.http_client import provider_client
 from worker.handlers.http_errors import post_json, post_stream
-from worker.handlers.http_pool import provider_client
 from worker.handlers.streams import TextParts, read_ollama
 
 DEFAULT_PORT = 11434

@@ -1,35 +1,44 @@
-"""The providers' connection pool: kept connections reused, at most N requests in flight, a
-connection the server closed while idle replaced, failures mapped to httpx's errors."""
+"""The providers' HTTP client: kept connections reused, at most N requests in flight, a
+connection the server closed while idle replaced, failures mapped to the httpx errors that
+tell a device that is down from a request that broke."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import Callable
-from typing import Any
 
-import httpcore
 import httpx
 import pytest
 
-from testkit.fakes.ollama import FakeOllama
-from testkit.fakes.server import serving
-from worker.handlers.http_pool import provider_client
+from worker.handlers.http_client import provider_client
 from worker.handlers.streams import TextParts, read_ollama
 
 BODY = b'{"ok":true}'
+# An Ollama /api/chat answer streamed in three NDJSON lines, sent chunked as Ollama does.
+STREAMED = [
+    {"message": {"role": "assistant", "content": part}, "done": False} for part in ("a", " b")
+] + [{"message": {"role": "assistant", "content": ""}, "done": True, "eval_count": 2}]
 
 
 class TinyServer:
     """An HTTP/1.1 server on 127.0.0.1 that counts connections and requests in flight."""
 
-    def __init__(self, *, close_after: int = 0, gate: asyncio.Event | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        close_after: int = 0,
+        gate: asyncio.Event | None = None,
+        hang_up_midway: bool = False,
+    ) -> None:
         self.connections = 0
         self.closed = 0
         self.in_flight = 0
         self.max_in_flight = 0
         self.close_after = close_after  # close the socket (while idle) after this many answers
         self.gate = gate
+        self.hang_up_midway = hang_up_midway  # close after the headers and half the body
         self.server: asyncio.Server | None = None
         self.changed = asyncio.Event()  # set on every count change
 
@@ -56,18 +65,25 @@ class TinyServer:
                 for line in head.split(b"\r\n"):
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
+                request_body = await reader.readexactly(length)
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
                 self.changed.set()
                 if self.gate is not None:
                     await self.gate.wait()
                 self.in_flight -= 1
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                    b"content-length: %d\r\n\r\n%s" % (len(BODY), BODY)
-                )
-                await writer.drain()
+                if b'"stream"' in request_body:
+                    await self._answer_chunked(writer)
+                elif self.hang_up_midway:
+                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{")
+                    await writer.drain()
+                    break
+                else:
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                        b"content-length: %d\r\n\r\n%s" % (len(BODY), BODY)
+                    )
+                    await writer.drain()
                 answered += 1
                 if self.close_after and answered >= self.close_after:
                     break
@@ -77,6 +93,19 @@ class TinyServer:
             writer.close()
             self.closed += 1
             self.changed.set()
+
+    @staticmethod
+    async def _answer_chunked(writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\n"
+            b"transfer-encoding: chunked\r\n\r\n"
+        )
+        for line in STREAMED:
+            data = json.dumps(line).encode() + b"\n"
+            writer.write(b"%x\r\n%s\r\n" % (len(data), data))
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
 
     async def __aenter__(self) -> TinyServer:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -164,22 +193,59 @@ async def test_a_full_pool_times_out_as_httpx_pool_timeout() -> None:
             assert (await stuck).status_code == 200
 
 
-async def test_streamed_answers_read_to_their_end_keep_their_connection(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    made: list[object] = []
-
-    class Counting(httpcore.AsyncHTTPConnection):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            made.append(self)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(httpcore, "AsyncHTTPConnection", Counting)
-    body = {"model": "llama3.2:1b", "messages": [{"role": "user", "content": "a b c"}]}
-    async with serving(FakeOllama("127.0.0.2")) as fake, _client() as http:
+async def test_streamed_answers_read_to_their_end_keep_their_connection() -> None:
+    body = {"model": "llama3.2:1b", "messages": [], "stream": True}
+    async with TinyServer() as server, _client() as http:
         for _ in range(5):
-            async with http.stream("POST", f"{fake.url}/api/chat", json=body) as answer:
+            async with http.stream("POST", f"{server.url}/api/chat", json=body) as answer:
                 parts = TextParts(None)
                 await read_ollama(answer, parts, chat=True)
-            assert parts.result()["response"] == "echo: a b c"
-    assert len(made) == 1
+            assert parts.result()["response"] == "a b"
+        assert server.connections == 1
+
+
+async def test_a_connection_broken_midway_is_a_read_failure_not_an_unreachable_host() -> None:
+    async with TinyServer(hang_up_midway=True) as server, _client() as http:
+        with pytest.raises(httpx.TransportError) as failed:
+            await http.post(f"{server.url}/x", json={})
+        assert not isinstance(failed.value, httpx.ConnectError | httpx.ConnectTimeout)
+        # The slot came back: the next request goes out.
+        with pytest.raises(httpx.TransportError):
+            await http.post(f"{server.url}/x", json={})
+        assert server.connections == 2
+
+
+async def test_a_read_timeout_is_httpx_read_timeout() -> None:
+    gate = asyncio.Event()
+    async with TinyServer(gate=gate) as server, _client() as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post(f"{server.url}/x", json={}, timeout=httpx.Timeout(10, read=0.2))
+        gate.set()
+
+
+async def test_a_connect_timeout_is_httpx_connect_timeout() -> None:
+    # A listening socket whose backlog is full: the kernel leaves further connects pending.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(8):
+            filler = socket.socket()
+            filler.setblocking(False)
+            try:
+                filler.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fillers.append(filler)
+        async with _client() as http:
+            with pytest.raises((httpx.ConnectTimeout, httpx.ConnectError)) as failed:
+                await http.post(
+                    f"http://127.0.0.1:{port}/x", json={}, timeout=httpx.Timeout(5, connect=0.2)
+                )
+            assert isinstance(failed.value, httpx.ConnectTimeout), failed.value
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
