@@ -30,8 +30,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import asyncpg
-import httpx
 
 from bench.common import percentile
 from bench.overhead_clients import MODEL, PROMPT, Call, calls_for
@@ -142,6 +142,13 @@ def median_cell(cells: list[Cell]) -> Cell:
     )
 
 
+def _session() -> aiohttp.ClientSession:
+    # Idle connections are dropped before the servers' 5 s keep-alive ends, so a request never
+    # goes out on a connection the server is closing.
+    connector = aiohttp.TCPConnector(limit=128, keepalive_timeout=2.0)
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120))
+
+
 async def load_mode(
     args: argparse.Namespace, systems: dict[str, tuple[str, dict[str, Proc]]], fake: str
 ) -> None:
@@ -150,10 +157,7 @@ async def load_mode(
     routes = [r for r in args.routes.split(",") if r]
     cells: dict[tuple, list[Cell]] = {}
     broken: set[str] = set()
-    # Idle connections are dropped before the servers' 5 s keep-alive ends, so a request never
-    # goes out on a connection the server is closing.
-    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+    async with _session() as http:
         print(HEADER, flush=True)
         for rnd in range(1, args.rounds + 1):
             print(f"-- round {rnd}", flush=True)
@@ -170,7 +174,7 @@ async def load_mode(
                                 continue
                             try:
                                 cell = await measure(system, call, procs, route, stream, clients, n)
-                            except (httpx.HTTPError, RuntimeError) as exc:
+                            except (aiohttp.ClientError, RuntimeError) as exc:
                                 print(f"{system}: failed ({exc!r}); left out from here on")
                                 broken.add(system)
                                 continue
@@ -198,7 +202,7 @@ async def statements_mode(args: argparse.Namespace, url: str, dsn: str) -> None:
 
     await conn.add_listener("llm_mcp_job_events", on_notify)
     print(f"{os.cpu_count()} cores; statements and NOTIFYs per routed request (top level)")
-    async with httpx.AsyncClient(timeout=120) as http:
+    async with _session() as http:
         for clients in (1, 32):
             for route in ROUTES:
                 for stream in (False, True):
