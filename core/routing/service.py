@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -56,13 +57,31 @@ class FleetReader:
     def __init__(self, store: RoutingStore, config: RoutingConfig) -> None:
         self.store = store
         self.config = config
+        self._reading: asyncio.Future[Fleet] | None = None
 
     async def fleet(self) -> Fleet:
+        """The fleet now. A caller that comes while a read is in flight shares its answer
+        (begun at most one round trip before it came) instead of reading again: requests
+        that arrive together, as they do when a batch of jobs finishes, cost one read."""
+        reading = self._reading
+        if reading is None:
+            reading = self._reading = asyncio.ensure_future(self._read())
+            reading.add_done_callback(self._read_done)
+        # Shielded: one caller that goes away does not cancel the read the others wait for.
+        return await asyncio.shield(reading)
+
+    async def _read(self) -> Fleet:
         return await self.store.load_fleet(
             live_seconds=self.config.worker_live_seconds,
             defaults=self.config.defaults,
             strict_limits=self.config.strict_limits,
         )
+
+    def _read_done(self, reading: asyncio.Future[Fleet]) -> None:
+        if self._reading is reading:
+            self._reading = None
+        if not reading.cancelled():
+            reading.exception()  # retrieved: every caller may have gone
 
 
 class DeviceQueueHooks(FleetReader):

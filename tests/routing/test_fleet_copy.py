@@ -1,9 +1,10 @@
 """Routing's copy of the fleet: a change committed to devices, their models or limits is seen
 by the very next read (the fleet version moves in the change's transaction), while updates of
-running estimates keep the copy."""
+running estimates keep the copy; callers that come while a read is in flight share it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -11,6 +12,7 @@ import pytest
 
 from core.db.pool import create_pool
 from core.routing.fleet import DefaultModels
+from core.routing.service import FleetReader, RoutingConfig
 from core.routing.store import RoutingStore
 from testkit.fleet import add_device, set_limits, set_stats
 
@@ -84,3 +86,42 @@ async def test_running_jobs_are_read_every_time(
         "'gpu1.ts.net.', 'ollama', 'm', 'w1', gen_random_uuid(), now() + interval '1 minute')"
     )
     assert (await read(store)).devices[0].running == 1
+
+
+async def test_callers_that_come_while_a_read_is_in_flight_share_it(
+    database_url: str, db: asyncpg.Connection
+) -> None:
+    pool = await create_pool(database_url, min_size=1, max_size=8)
+    reader = FleetReader(RoutingStore(pool), RoutingConfig())
+    try:
+        # The fleet's tables locked: the first read waits in Postgres, in flight.
+        async with db.transaction():
+            await db.execute("LOCK TABLE fleet_version IN ACCESS EXCLUSIVE MODE")
+            first = asyncio.create_task(reader.fleet())
+            await until_waiting_on_locks(db, 1)
+            rest = [asyncio.create_task(reader.fleet()) for _ in range(10)]
+            first.cancel()  # one caller going away does not take the read from the others
+            # The callers have asked by now (they ran while this round trip was out).
+            assert await waiting_on_locks(db) == 1
+        fleets = await asyncio.gather(*rest)
+        assert all(fleet is fleets[0] for fleet in fleets)  # one read's answer, not eleven
+        assert first.cancelled()
+
+        # A caller that comes once the read is over reads again, and sees what changed.
+        await add_device(db, "gpu1.ts.net.", "http://127.0.0.9:11434")
+        assert [d.id for d in (await reader.fleet()).devices] == ["gpu1.ts.net."]
+    finally:
+        await pool.close()
+
+
+async def waiting_on_locks(db: asyncpg.Connection) -> int:
+    return await db.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+
+
+async def until_waiting_on_locks(db: asyncpg.Connection, count: int) -> None:
+    async with asyncio.timeout(10):
+        while await waiting_on_locks(db) < count:
+            pass
