@@ -242,7 +242,10 @@ class CoreClient:
         lease_token: str,
         result: Any,
         metrics: dict[str, Any] | None = None,
+        progress: dict[str, Any] | None = None,
     ) -> str:
+        """The job's final status. `progress`: the end of its stream, written as its last
+        progress event (only if the completion is accepted)."""
         answer = await self._call(
             self._stub.CompleteJob,
             pb.CompleteJobRequest(
@@ -251,6 +254,7 @@ class CoreClient:
                 lease_token=lease_token,
                 result_json=to_json(result),
                 metrics_json=to_json(metrics),
+                progress_json=to_json(progress),
             ),
         )
         return answer.status

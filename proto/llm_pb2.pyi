@@ -252,18 +252,20 @@ class HeartbeatResponse(_message.Message):
     def __init__(self, ok: _Optional[bool] = ..., canceled: _Optional[bool] = ..., lease_until: _Optional[str] = ...) -> None: ...
 
 class CompleteJobRequest(_message.Message):
-    __slots__ = ("worker_id", "job_id", "result_json", "metrics_json", "lease_token")
+    __slots__ = ("worker_id", "job_id", "result_json", "metrics_json", "lease_token", "progress_json")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
     METRICS_JSON_FIELD_NUMBER: _ClassVar[int]
     LEASE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_JSON_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     job_id: str
     result_json: str
     metrics_json: str
     lease_token: str
-    def __init__(self, worker_id: _Optional[str] = ..., job_id: _Optional[str] = ..., result_json: _Optional[str] = ..., metrics_json: _Optional[str] = ..., lease_token: _Optional[str] = ...) -> None: ...
+    progress_json: str
+    def __init__(self, worker_id: _Optional[str] = ..., job_id: _Optional[str] = ..., result_json: _Optional[str] = ..., metrics_json: _Optional[str] = ..., lease_token: _Optional[str] = ..., progress_json: _Optional[str] = ...) -> None: ...
 
 class CompleteJobResponse(_message.Message):
     __slots__ = ("ok", "status")

@@ -2,7 +2,8 @@
 
 The first chunk goes out at once (time to first token); later ones are gathered and sent at
 most every `interval` seconds, one ReportProgress at a time, so events stay in order and
-their count stays sane. close() sends what is left; the worker calls it before completing.
+their count stays sane. When the job is done, finish() hands back what is left unsent, and
+the completion carries it: the end of a stream and the job's result in one call.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class ProgressBatcher:
         self._thinking: list[str] = []
         self._wake = asyncio.Event()
         self._closed = False
+        self._finishing = False  # keep the last batch for finish() to hand back
         self._closing = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.events_sent = 0
@@ -47,13 +49,18 @@ class ProgressBatcher:
             self._task = asyncio.create_task(self._run())
         self._wake.set()
 
-    async def close(self) -> None:
-        """Sends what is buffered and stops."""
+    async def finish(self) -> dict[str, Any] | None:
+        """Stops, once a report in flight is answered, and returns the rest as one report's
+        data (None when there is none, or reporting failed), for the completion to carry."""
+        self._finishing = True
         self._closed = True
         self._closing.set()
         self._wake.set()
         if self._task is not None:
             await self._task
+        if self.failed or not (self._text or self._thinking):
+            return None
+        return self._batch()
 
     async def cancel(self) -> None:
         if self._task is not None:
@@ -65,7 +72,7 @@ class ProgressBatcher:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._text or self._thinking:
+            while (self._text or self._thinking) and not (self._finishing and self._fits()):
                 await self._flush()
             if self._closed:
                 return
@@ -73,13 +80,24 @@ class ProgressBatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), self._interval)
 
-    async def _flush(self) -> None:
+    def _fits(self) -> bool:
+        """What is buffered fits one report."""
+        return (
+            sum(map(len, self._text)) <= MAX_BATCH_CHARS
+            and sum(map(len, self._thinking)) <= MAX_BATCH_CHARS
+        )
+
+    def _batch(self) -> dict[str, Any]:
         text, thinking = self._take(self._text), self._take(self._thinking)
         data: dict[str, Any] = {PROGRESS_TYPE: TOKEN}
         if text:
             data[DELTA] = text
         if thinking:
             data[THINKING] = thinking
+        return data
+
+    async def _flush(self) -> None:
+        data = self._batch()
         if self.failed:
             return
         try:

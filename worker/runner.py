@@ -226,8 +226,9 @@ class Worker:
             return
         finally:
             beats.cancel()
-        if context.progress is not None:
-            await context.progress.close()  # every chunk is an event before the job is done
+        # The end of the stream goes with the completion: every chunk is an event before the
+        # job is done, and the two cost one call.
+        rest = await context.progress.finish() if context.progress is not None else None
         metrics = {"latency_ms": round((time.perf_counter() - started) * 1000, 3)}
         metrics.update(outcome.metrics)
         if outcome.benchmark is not None:
@@ -239,6 +240,7 @@ class Worker:
                 lease_token=job.lease_token,
                 result_json=to_json(outcome.result),
                 metrics_json=to_json(metrics),
+                progress_json=to_json(rest),
             )
         )
         if status is None:

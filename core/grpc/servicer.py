@@ -80,6 +80,7 @@ def _complete_fields(req: pb.CompleteJobRequest) -> CompleteRequest:
         **given(req, "lease_token"),
         result=parse_json("result_json", req.result_json),
         metrics=parse_json("metrics_json", req.metrics_json, object_only=True),
+        progress=parse_json("progress_json", req.progress_json, object_only=True),
     )
 
 

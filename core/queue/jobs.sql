@@ -170,13 +170,15 @@ SELECT * FROM beat;
 -- Finishes jobs (parallel arrays) still running under their worker and lease token, and
 -- records the cost of each that finished done with a usage ($6 provider, $7 model, $8 tokens
 -- in, $9 out; NULL provider: none): local providers ($10) cost 0; others by their model's
--- price, else the provider's '*' price, else 0 and priced = false.
+-- price, else the provider's '*' price, else 0 and priced = false. A job's last progress
+-- ($11, NULL for none: the end of its stream) is written as its event just before the
+-- terminal one, and only when the job is finished.
 WITH input AS (
     SELECT *
       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::jsonb[], $5::jsonb[], $6::text[],
-                  $7::text[], $8::bigint[], $9::bigint[])
+                  $7::text[], $8::bigint[], $9::bigint[], $11::jsonb[])
         AS t(id, worker_id, lease_token, result, metrics, usage_provider, usage_model,
-             tokens_in, tokens_out)
+             tokens_in, tokens_out, progress)
 ), finished AS (
     UPDATE jobs j
        SET status = CASE WHEN j.cancel_requested THEN 'canceled' ELSE 'done' END,
@@ -196,10 +198,18 @@ WITH input AS (
        SET finished_at = now(), outcome = f.status
       FROM finished f
      WHERE a.job_id = f.id AND a.lease_token = f.lease_token
+), progress AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT f.id, 'progress', i.progress
+      FROM finished f JOIN input i ON i.id = f.id
+     WHERE i.progress IS NOT NULL
+    RETURNING id, job_id, data, created_at
 ), events AS (
+    -- After the progress events (the subquery runs that insert first): smaller ids.
     INSERT INTO job_events (job_id, type, data)
     SELECT id, status, jsonb_build_object('status', status, 'attempt', attempts)
       FROM finished
+     WHERE (SELECT count(*) FROM progress) >= 0
     RETURNING id, job_id, type, data, created_at
 ), costs AS (
     INSERT INTO job_costs (job_id, provider, model, tokens_in, tokens_out, cost_usd, priced)
@@ -219,10 +229,14 @@ WITH input AS (
      WHERE f.status = 'done' AND i.usage_provider IS NOT NULL
     ON CONFLICT (job_id) DO NOTHING
 )
--- The finished jobs with their terminal events (this replica hands them to its followers).
+-- The finished jobs with their terminal events and last progress (this replica hands them to
+-- its followers).
 SELECT f.*, e.id AS event_id, e.type AS event_type, e.data AS event_data,
-       e.created_at AS event_created_at
-  FROM finished f JOIN events e ON e.job_id = f.id;
+       e.created_at AS event_created_at, p.id AS progress_id, p.data AS progress_data,
+       p.created_at AS progress_created_at
+  FROM finished f
+  JOIN events e ON e.job_id = f.id
+  LEFT JOIN progress p ON p.job_id = f.id;
 
 -- name: job_fail
 -- Fails a job running under ($2 worker, $3 lease token): back to queued after $7 seconds while

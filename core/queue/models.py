@@ -177,6 +177,8 @@ class Completion:
     lease_token: uuid.UUID | None
     result: Any
     metrics: Any = None
+    # The end of the job's stream, written as a progress event just before the terminal one.
+    progress: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,9 @@ class _Outcome(_Strict):
 
 class CompleteRequest(_Outcome):
     result: Any = None
+    # The end of the job's stream (what a progress report would carry), written as its last
+    # progress event just before the terminal one: one call where there were two.
+    progress: dict[str, Any] | None = None
 
     @field_validator("result")
     @classmethod
@@ -131,6 +134,11 @@ class CompleteRequest(_Outcome):
         if size > MAX_RESULT_BYTES:
             raise ValueError(f"result is {size} bytes; at most {MAX_RESULT_BYTES} allowed")
         return value
+
+    @field_validator("progress")
+    @classmethod
+    def _progress_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else _progress_data(value)
 
 
 class FailRequest(_Outcome):
@@ -150,6 +158,10 @@ class ProgressRequest(_Strict):
     @field_validator("data")
     @classmethod
     def _data_size(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if _json_size(value) > 64 * 1024:
-            raise ValueError("progress data is larger than 64 KiB")
-        return value
+        return _progress_data(value)
+
+
+def _progress_data(value: dict[str, Any]) -> dict[str, Any]:
+    if _json_size(value) > 64 * 1024:
+        raise ValueError("progress data is larger than 64 KiB")
+    return value

@@ -359,6 +359,7 @@ class QueueService:
                 lease_token=parse_lease_token(r.lease_token),
                 result=r.result,
                 metrics=r.metrics,
+                progress=r.progress,
             )
             for r in requests
         ]
@@ -367,10 +368,10 @@ class QueueService:
             firsts.setdefault(c.job_id, i)
         completions = [all_items[i] for i in firsts.values()]
         with self._hub.writing():
-            finished = await self._store.complete_many(completions)
+            written = await self._store.complete_many(completions)
             # This replica's followers of these jobs get the finished job with its event.
-            self._hub.deliver(finished)
-        statuses = {e.job_id: e.type for e in finished}
+            self._hub.deliver(written)
+        statuses = {e.job_id: e.type for e in written if e.terminal}
         for status in statuses.values():
             metrics.JOBS_FINISHED.labels(status).inc()
         if statuses and self._hooks is not None:

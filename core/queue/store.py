@@ -163,7 +163,8 @@ class JobStore(PoolStore):
 
     async def complete_many(self, completions: Sequence[Completion]) -> list[JobEvent]:
         """Finishes the jobs whose lease is still held, recording the cost of each that
-        finished done; returns their terminal events, each with its finished job."""
+        finished done; returns their events in order: a job's last progress (when its
+        completion carried one), then its terminal event with the finished job."""
         usages = [usage_of(c.metrics) for c in completions]
         async with self._conn() as conn:
             rows = await conn.fetch(
@@ -178,8 +179,22 @@ class JobStore(PoolStore):
                 [u.tokens_in if u else None for u in usages],
                 [u.tokens_out if u else None for u in usages],
                 list(LOCAL_PROVIDERS),
+                [c.progress for c in completions],
             )
-        return [JobEvent.of_job_row(r) for r in rows]
+        events: list[JobEvent] = []
+        for row in rows:
+            if row["progress_id"] is not None:
+                events.append(
+                    JobEvent(
+                        id=row["progress_id"],
+                        job_id=row["id"],
+                        type="progress",
+                        data=row["progress_data"],
+                        created_at=row["progress_created_at"],
+                    )
+                )
+            events.append(JobEvent.of_job_row(row))
+        return events
 
     async def fail(
         self,

@@ -4,14 +4,17 @@ cancel — against a real core and Postgres. Time is moved by rewriting timestam
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from core.runtime import RunningCore
-from proto.client import CoreClient
+from proto.client import CoreClient, LeaseLost
 from testkit.support import eventually, sql_count, start_core
 
 
@@ -359,3 +362,42 @@ async def test_progress_tells_the_worker_its_job_was_canceled(
         worker_id="owner", job_id=job_id, lease_token=job["lease_token"], data={"chunk": "x"}
     )
     assert over_grpc.canceled and over_grpc.event_id > answer.json()["event_id"]
+
+
+async def test_a_completion_carries_the_end_of_its_stream_only_when_it_is_accepted(
+    http: httpx.AsyncClient, grpc_client: CoreClient, db: asyncpg.Connection
+) -> None:
+    first, second = await submit(http), await submit(http)
+    jobs = {j["id"]: j for j in (await claim(http, "owner", ["echo"], max_jobs=2))["jobs"]}
+    end = {"type": "token", "delta": " world"}
+    done = await http.post(
+        "/v1/workers/complete",
+        json={
+            "job_id": first,
+            "worker_id": "owner",
+            "lease_token": jobs[first]["lease_token"],
+            "result": {"response": "hello world"},
+            "progress": end,
+        },
+    )
+    assert done.status_code == 200, done.text
+    events = [e async for e in grpc_client.stream_job(first)]
+    assert [e.type for e in events] == ["queued", "running", "progress", "done"]
+    assert json.loads(events[2].data_json) == end
+
+    # Refused with its completion (a stale lease): no event is written.
+    with pytest.raises(LeaseLost):
+        await grpc_client.complete(
+            worker_id="owner",
+            job_id=second,
+            lease_token=str(uuid.uuid4()),
+            result={},
+            progress=end,
+        )
+    progress = "SELECT count(*) FROM job_events WHERE job_id = $1 AND type = 'progress'"
+    assert await sql_count(db, progress, second) == 0
+    refused = await http.post(
+        "/v1/workers/complete",
+        json={"job_id": second, "worker_id": "owner", "result": {}, "progress": "text"},
+    )
+    assert refused.status_code == 422

@@ -17,7 +17,7 @@ from testkit.fakes.ollama import FakeOllama
 from testkit.sse import read_frames
 from testkit.support import eventually
 from worker.handlers.thinking import ThinkSplitter, split_thinking
-from worker.progress import ProgressBatcher
+from worker.progress import MAX_BATCH_CHARS, ProgressBatcher
 
 
 @pytest.fixture
@@ -86,9 +86,24 @@ async def test_batcher_sends_the_first_chunk_at_once_then_batches() -> None:
     for i in range(50):
         batcher.add(text=f" {i}")
     batcher.add(thinking="hmm")
-    await batcher.close()
-    assert len(sent) == 2
-    assert "".join(d.get("delta", "") for d in sent) == "first" + "".join(
-        f" {i}" for i in range(50)
-    )
-    assert sent[1]["thinking"] == "hmm"
+    # The rest is handed back for the completion to carry, not sent as a report of its own.
+    rest = await batcher.finish()
+    assert len(sent) == 1 and rest is not None
+    assert sent[0]["delta"] + rest["delta"] == "first" + "".join(f" {i}" for i in range(50))
+    assert rest["thinking"] == "hmm"
+
+
+async def test_a_stream_longer_than_one_report_is_sent_but_for_its_last_report() -> None:
+    sent: list[dict] = []
+
+    async def send(data: dict) -> None:
+        sent.append(data)
+
+    batcher = ProgressBatcher(send, interval=5)
+    batcher.add(text="a")
+    await eventually(lambda: sent)
+    batcher.add(text="x" * (MAX_BATCH_CHARS + 10))
+    rest = await batcher.finish()
+    assert [len(d["delta"]) for d in sent] == [1, MAX_BATCH_CHARS]
+    assert rest == {"type": "token", "delta": "x" * 10}
+    assert await ProgressBatcher(send).finish() is None  # nothing streamed: nothing to carry
