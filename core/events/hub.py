@@ -328,7 +328,9 @@ class EventHub:
                     await asyncio.sleep(0.2)
                     continue
                 held_ids = {e.id for e in events}
-                events.extend(e for e in read if e.id not in held_ids)
+                # This replica's own events among them as its statements returned them: a
+                # terminal one carries its finished job, which then need not be read again.
+                events.extend(self._local.pop(e.id, e) for e in read if e.id not in held_ids)
                 events.sort(key=lambda e: e.id)
             for event in events:
                 for queue in self._subscribers.get(event.job_id, ()):
