@@ -36,7 +36,7 @@ from core.compat.shape import (
 )
 from core.errors import CoreError, InvalidInput
 from core.http import openapi_compat as doc
-from core.http.auth import require_client
+from core.http.auth import check_client
 from core.http.openai_compat import compat_jobs
 from core.http.openapi import ok
 from core.http.provider_route import OllamaRoute
@@ -202,7 +202,7 @@ async def embeddings(request: Request, body: OllamaEmbeddings) -> Response:
     **doc.documented(None, doc.OllamaTags, doc.OllamaErrorResponse),
 )
 async def list_tags(request: Request) -> Response:
-    require_client(request)
+    check_client(request)
     catalog = (await request.app.state.runtime.fleet.list_models())["models"]
     return JSONResponse(views.tags(catalog))
 
@@ -235,7 +235,7 @@ async def show(request: Request, body: OllamaShowRequest) -> Response:
     **doc.documented(None, doc.OllamaProcesses, doc.OllamaErrorResponse),
 )
 async def processes(request: Request) -> Response:
-    require_client(request)
+    check_client(request)
     runtime = request.app.state.runtime
     return JSONResponse(
         {"models": await runtime.ollama_devices.loaded(await runtime.routing.fleet())}
@@ -289,7 +289,7 @@ async def pull(request: Request, body: OllamaPull) -> Response:
 
 def _not_here(verb: str) -> Callable[[Request], Any]:
     async def refuse(request: Request) -> Response:
-        require_client(request)
+        check_client(request)
         message = (
             f"{verb} is not available through llm-mcp: it serves a fleet of Ollama devices; "
             f"run `ollama {verb}` on the device itself"

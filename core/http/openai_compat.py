@@ -21,7 +21,7 @@ from core.compat.schemas import ChatCompletionRequest, EmbeddingRequest
 from core.compat.shape import embed_request, embed_shape
 from core.errors import CoreError, InvalidInput, UnknownModel
 from core.http import openapi_compat as doc
-from core.http.auth import require_client
+from core.http.auth import check_client
 from core.http.event_stream import Frame, data_frame, event_stream
 from core.http.provider_route import OpenAIRoute
 from core.routing.model_names import catalog_name
@@ -97,7 +97,7 @@ async def create_embeddings(request: Request, body: EmbeddingRequest) -> Respons
 async def retrieve_model(request: Request) -> Response:
     """A fleet model (no tag means `:latest`), `auto`, or a live cloud's model; 404
     model_not_found otherwise."""
-    require_client(request)
+    check_client(request)
     model_id = request.path_params["model_id"]
     view = await request.app.state.runtime.fleet.list_models()
     entries = {m["id"]: m for m in view.get("data", [])}

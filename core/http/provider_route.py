@@ -28,7 +28,7 @@ from core.errors import (
     MalformedJson,
     StoreUnavailable,
 )
-from core.http.auth import require_client, require_client_key
+from core.http.auth import check_client, check_client_key
 
 # What a body that is not an object fails with, at the body itself.
 _NOT_AN_OBJECT = {"missing", "model_type", "model_attributes_type", "dict_type"}
@@ -43,7 +43,7 @@ class ProviderRoute(APIRoute):
 
     @staticmethod
     def authorize(request: Request) -> None:
-        require_client(request)
+        check_client(request)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handle = super().get_route_handler()
@@ -97,7 +97,7 @@ class AnthropicRoute(ProviderRoute):
 
     @staticmethod
     def authorize(request: Request) -> None:
-        require_client_key(request)
+        check_client_key(request)
 
 
 def _error(answer: tuple[int, Any], *, retry: bool = True) -> JSONResponse:
