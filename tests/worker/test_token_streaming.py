@@ -73,13 +73,18 @@ def test_think_tags_split_whole_and_across_chunks() -> None:
         assert (thinking + t, response + r) == ("a b", "\nthe answer <b>")
 
 
-async def test_batcher_sends_the_first_chunk_at_once_then_batches() -> None:
+def recording_batcher(interval: float) -> tuple[ProgressBatcher, list[dict]]:
+    """A batcher whose reports land in the list it comes with."""
     sent: list[dict] = []
 
     async def send(data: dict) -> None:
         sent.append(data)
 
-    batcher = ProgressBatcher(send, interval=0.2)
+    return ProgressBatcher(send, interval=interval), sent
+
+
+async def test_batcher_sends_the_first_chunk_at_once_then_batches() -> None:
+    batcher, sent = recording_batcher(0.2)
     batcher.add(text="first")
     await eventually(lambda: sent)
     assert [d.get("delta") for d in sent] == ["first"]
@@ -94,16 +99,12 @@ async def test_batcher_sends_the_first_chunk_at_once_then_batches() -> None:
 
 
 async def test_a_stream_longer_than_one_report_is_sent_but_for_its_last_report() -> None:
-    sent: list[dict] = []
-
-    async def send(data: dict) -> None:
-        sent.append(data)
-
-    batcher = ProgressBatcher(send, interval=5)
+    batcher, sent = recording_batcher(5)
     batcher.add(text="a")
     await eventually(lambda: sent)
     batcher.add(text="x" * (MAX_BATCH_CHARS + 10))
     rest = await batcher.finish()
     assert [len(d["delta"]) for d in sent] == [1, MAX_BATCH_CHARS]
     assert rest == {"type": "token", "delta": "x" * 10}
-    assert await ProgressBatcher(send).finish() is None  # nothing streamed: nothing to carry
+    idle, _ = recording_batcher(5)
+    assert await idle.finish() is None  # nothing streamed: nothing to carry
