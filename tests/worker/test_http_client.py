@@ -5,8 +5,10 @@ tell a device that is down from a request that broke."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
+import weakref
 from collections.abc import Callable
 
 import httpx
@@ -202,6 +204,28 @@ async def test_streamed_answers_read_to_their_end_keep_their_connection() -> Non
                 await read_ollama(answer, parts, chat=True)
             assert parts.result()["response"] == "a b"
         assert server.connections == 1
+
+
+async def test_a_finished_answer_is_freed_without_the_garbage_collector() -> None:
+    # A worker makes a provider call per job: one that only the cyclic collector can free
+    # leaves dozens of objects a call for it to walk, a tenth of the worker's CPU under load.
+    async with TinyServer() as server, _client() as http:
+        await http.post(f"{server.url}/warm", json={})
+        gc.collect()
+        gc.disable()
+        try:
+            answer = await http.post(f"{server.url}/x", json={})
+            assert answer.json() == {"ok": True}
+            async with http.stream("POST", f"{server.url}/api/chat", json={"stream": 1}) as s:
+                assert b"".join([part async for part in s.aiter_raw()]).count(b"\n") == 3
+            with pytest.raises(httpx.StreamConsumed):  # reading it again fails as before
+                async for _ in s.aiter_raw():
+                    pass
+            gone = [weakref.ref(answer), weakref.ref(s), weakref.ref(answer.request)]
+            del answer, s
+            assert [ref() for ref in gone] == [None, None, None]
+        finally:
+            gc.enable()
 
 
 async def test_a_connection_broken_midway_is_a_read_failure_not_an_unreachable_host() -> None:
