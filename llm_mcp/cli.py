@@ -17,6 +17,7 @@ from httpx_sse import EventSource
 from pydantic import ValidationError
 
 from llm_mcp.logs import setup_logging
+from serving.heap import settle
 from serving.side_tasks import SideTaskDied
 
 
@@ -58,6 +59,7 @@ def _run_until_signal(serve: Callable[[asyncio.Event], Any]) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        settle()  # after the imports: what they made is kept for good
         await serve(stop)
 
     try:
