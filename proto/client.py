@@ -301,6 +301,16 @@ class CoreClient:
             ),
         )
 
+    async def report_progress_many(
+        self, reports: Sequence[pb.ReportProgressRequest]
+    ) -> list[pb.ReportProgressResponse]:
+        """Several jobs' progress in one call (at most one report per job): one answer per
+        report, in order, `ok` false where the job is not running under that lease."""
+        answer = await self._call(
+            self._stub.ReportProgresses, pb.ReportProgressesRequest(reports=reports)
+        )
+        return list(answer.results)
+
     async def report_benchmark(self, report: pb.ReportBenchmarkRequest) -> None:
         """Stores one benchmark run's figures (they feed routing)."""
         await self._call(self._stub.ReportBenchmark, report)

@@ -380,14 +380,28 @@ class ReportProgressRequest(_message.Message):
     def __init__(self, worker_id: _Optional[str] = ..., job_id: _Optional[str] = ..., lease_token: _Optional[str] = ..., data_json: _Optional[str] = ...) -> None: ...
 
 class ReportProgressResponse(_message.Message):
-    __slots__ = ("ok", "event_id", "canceled")
+    __slots__ = ("ok", "event_id", "canceled", "error")
     OK_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     CANCELED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     event_id: int
     canceled: bool
-    def __init__(self, ok: _Optional[bool] = ..., event_id: _Optional[int] = ..., canceled: _Optional[bool] = ...) -> None: ...
+    error: str
+    def __init__(self, ok: _Optional[bool] = ..., event_id: _Optional[int] = ..., canceled: _Optional[bool] = ..., error: _Optional[str] = ...) -> None: ...
+
+class ReportProgressesRequest(_message.Message):
+    __slots__ = ("reports",)
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    reports: _containers.RepeatedCompositeFieldContainer[ReportProgressRequest]
+    def __init__(self, reports: _Optional[_Iterable[_Union[ReportProgressRequest, _Mapping]]] = ...) -> None: ...
+
+class ReportProgressesResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ReportProgressResponse]
+    def __init__(self, results: _Optional[_Iterable[_Union[ReportProgressResponse, _Mapping]]] = ...) -> None: ...
 
 class LlmRequestRequest(_message.Message):
     __slots__ = ("request_json",)

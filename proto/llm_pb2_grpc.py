@@ -109,6 +109,11 @@ class CoreStub:
                 request_serializer=proto_dot_llm__pb2.ReportProgressRequest.SerializeToString,
                 response_deserializer=proto_dot_llm__pb2.ReportProgressResponse.FromString,
                 _registered_method=True)
+        self.ReportProgresses = channel.unary_unary(
+                '/llmmcp.v1.Core/ReportProgresses',
+                request_serializer=proto_dot_llm__pb2.ReportProgressesRequest.SerializeToString,
+                response_deserializer=proto_dot_llm__pb2.ReportProgressesResponse.FromString,
+                _registered_method=True)
         self.LlmRequest = channel.unary_unary(
                 '/llmmcp.v1.Core/LlmRequest',
                 request_serializer=proto_dot_llm__pb2.LlmRequestRequest.SerializeToString,
@@ -234,6 +239,13 @@ class CoreServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportProgresses(self, request, context):
+        """Several jobs' progress events in one call (a busy worker's streams), at most one per job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def LlmRequest(self, request, context):
         """Routing: POST /v1/llm/request.
         """
@@ -344,6 +356,11 @@ def add_CoreServicer_to_server(servicer, server):
                     servicer.ReportProgress,
                     request_deserializer=proto_dot_llm__pb2.ReportProgressRequest.FromString,
                     response_serializer=proto_dot_llm__pb2.ReportProgressResponse.SerializeToString,
+            ),
+            'ReportProgresses': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportProgresses,
+                    request_deserializer=proto_dot_llm__pb2.ReportProgressesRequest.FromString,
+                    response_serializer=proto_dot_llm__pb2.ReportProgressesResponse.SerializeToString,
             ),
             'LlmRequest': grpc.unary_unary_rpc_method_handler(
                     servicer.LlmRequest,
@@ -776,6 +793,33 @@ class Core:
             '/llmmcp.v1.Core/ReportProgress',
             proto_dot_llm__pb2.ReportProgressRequest.SerializeToString,
             proto_dot_llm__pb2.ReportProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportProgresses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmmcp.v1.Core/ReportProgresses',
+            proto_dot_llm__pb2.ReportProgressesRequest.SerializeToString,
+            proto_dot_llm__pb2.ReportProgressesResponse.FromString,
             options,
             channel_credentials,
             insecure,

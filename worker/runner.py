@@ -23,6 +23,7 @@ from serving.side_tasks import SideTasks
 from worker.completer import Completer
 from worker.handlers.base import Handler, JobContext, JobFailed
 from worker.progress import ProgressBatcher
+from worker.progress_reports import ProgressReports
 from worker.redact import redact, secrets_of
 from worker.settings import WorkerSettings
 
@@ -41,6 +42,7 @@ class Worker:
         self.kinds = sorted(handlers)
         self.running: dict[str, asyncio.Task[None]] = {}
         self.completer = Completer(client, give_up_after=settings.worker_lease_seconds)
+        self.progress_reports = ProgressReports(client, worker_id=settings.worker_id)
         # Set once core knows this worker and its kinds (routing counts it as available).
         self.registered = asyncio.Event()
         self._secrets = secrets_of(settings)
@@ -81,11 +83,13 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set, then shuts down as described in the module doc. When its
-        register or completer task dies, shuts down the same way, then raises SideTaskDied."""
+        register, completer or progress task dies, shuts down the same way, then raises
+        SideTaskDied."""
         registered = self.registered
         side = SideTasks()
         side.start(self._register_forever(), name="worker-register")
         side.watch(self.completer.start())
+        side.watch(self.progress_reports.start())
         stop_wait = asyncio.create_task(side.until_stopped(stop))
         try:
             await asyncio.wait(
@@ -113,6 +117,7 @@ class Worker:
             side.cancel()
             stop_wait.cancel()
             await self.completer.stop()
+            await self.progress_reports.stop()
             await side.join()
         side.raise_if_died()
 
@@ -170,10 +175,7 @@ class Worker:
 
     def _batcher(self, job: pb.Job, canceled: asyncio.Event) -> ProgressBatcher:
         async def send(data: dict[str, Any]) -> None:
-            answer = await self.client.report_progress(
-                worker_id=self.worker_id, job_id=job.id, lease_token=job.lease_token, data=data
-            )
-            if answer.canceled:
+            if await self.progress_reports.report(job, data):
                 canceled.set()
 
         return ProgressBatcher(send, interval=self.settings.worker_progress_interval)

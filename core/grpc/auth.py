@@ -22,6 +22,7 @@ WORKER_METHODS = frozenset(
         "ReportMetrics",
         "ReportBenchmark",
         "ReportProgress",
+        "ReportProgresses",
         "MarkDeviceOffline",
     }
 )

@@ -17,6 +17,7 @@ from core.drain import HANDED_BACK, Drain
 from core.fleet.schemas import DeviceOffline
 from core.fleet.service import FleetService
 from core.grpc.convert import dumps, event_to_pb, given, job_to_pb, parse_json, submit_fields, ts
+from core.queue.models import ProgressAdded
 from core.queue.schemas import (
     ClaimRequest,
     CompleteRequest,
@@ -250,6 +251,30 @@ class CoreServicer(pb_grpc.CoreServicer):
             )
         )
         return pb.ReportProgressResponse(ok=True, event_id=added.event.id, canceled=added.canceled)
+
+    @_translated
+    async def ReportProgresses(
+        self, request: pb.ReportProgressesRequest, context: Any
+    ) -> pb.ReportProgressesResponse:
+        answers = await self._queue.add_progress_many(
+            [
+                ProgressRequest(
+                    worker_id=r.worker_id,
+                    job_id=r.job_id,
+                    **given(r, "lease_token"),
+                    data=parse_json("data_json", r.data_json, default={}, object_only=True),
+                )
+                for r in request.reports
+            ]
+        )
+        return pb.ReportProgressesResponse(
+            results=[
+                pb.ReportProgressResponse(ok=True, event_id=a.event.id, canceled=a.canceled)
+                if isinstance(a, ProgressAdded)
+                else pb.ReportProgressResponse(ok=False, error=str(a))
+                for a in answers
+            ]
+        )
 
     @_translated
     async def MarkDeviceOffline(

@@ -430,6 +430,29 @@ running AS (
 )
 SELECT event.*, running.cancel_requested FROM event, running;
 
+-- name: job_event_insert_progress_many
+-- Progress events of several jobs at once ($1 ids, $2 lease tokens or NULL, $3 data, $4 worker
+-- ids, item by item; no job twice), each written only when its job runs under that worker's
+-- lease, as job_event_insert_progress: one row per event written, with its job's cancel flag.
+-- One statement, so one NOTIFY for all of them. Committed without waiting for the WAL flush.
+WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
+given AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[], $4::text[])
+           WITH ORDINALITY AS g (id, lease_token, data, worker_id, ord)
+),
+running AS (
+    SELECT jobs.id, jobs.cancel_requested, given.data, given.ord
+      FROM given JOIN jobs ON jobs.id = given.id, async_commit
+     WHERE jobs.status = 'running'
+       AND jobs.worker_id = given.worker_id
+       AND (given.lease_token IS NULL OR jobs.lease_token = given.lease_token)
+), event AS (
+    INSERT INTO job_events (job_id, type, data)
+    SELECT id, 'progress', data FROM running ORDER BY ord
+    RETURNING id, job_id, type, data, created_at
+)
+SELECT event.*, running.cancel_requested FROM event JOIN running ON running.id = event.job_id;
+
 -- name: worker_upsert
 INSERT INTO workers (id, name, platform, arch, host, tags, kinds)
 VALUES ($1, $2, $3, $4, $5, $6, $7)

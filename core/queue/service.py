@@ -446,6 +446,28 @@ class QueueService:
             raise await self._lease_error(job_id, request.worker_id)
         return added
 
+    async def add_progress_many(
+        self, requests: Sequence[ProgressRequest]
+    ) -> list[ProgressAdded | Exception]:
+        """add_progress for several jobs in one statement (a busy worker's streams): one
+        answer per request, in order, the error where its job is not running under that lease.
+        InvalidInput for a batch of 0 or more than MAX_BATCH, or one naming a job twice (its
+        reports would race; a worker sends one report of a job at a time)."""
+        check_batch(len(requests), "progress reports")
+        items = [
+            (parse_job_id(r.job_id), r.worker_id, parse_lease_token(r.lease_token), r.data)
+            for r in requests
+        ]
+        if len({job_id for job_id, _, _, _ in items}) != len(items):
+            raise InvalidInput("a batch of progress reports names a job twice")
+        with self._hub.writing():
+            added = await self._store.add_progress_many(items)
+            self._hub.deliver([a.event for a in added.values()])
+        return [
+            added.get(job_id) or await self._lease_error(job_id, worker_id)
+            for job_id, worker_id, _, _ in items
+        ]
+
     async def _lease_error(
         self, job_id: uuid.UUID, worker_id: str, *, count: bool = True
     ) -> Exception:

@@ -290,6 +290,24 @@ class JobStore(PoolStore):
             )
         return ProgressAdded(JobEvent.from_row(row), row["cancel_requested"]) if row else None
 
+    async def add_progress_many(
+        self, items: Sequence[tuple[uuid.UUID, str, uuid.UUID | None, dict[str, Any]]]
+    ) -> dict[uuid.UUID, ProgressAdded]:
+        """The events written, by job, of (job id, worker id, lease token, data) items naming
+        each job once; a job missing from the answer is not running under that lease."""
+        async with self._conn() as conn:
+            rows = await conn.fetch(
+                Q["job_event_insert_progress_many"],
+                [job_id for job_id, _, _, _ in items],
+                [token for _, _, token, _ in items],
+                [data for _, _, _, data in items],
+                [worker_id for _, worker_id, _, _ in items],
+            )
+        return {
+            row["job_id"]: ProgressAdded(JobEvent.from_row(row), row["cancel_requested"])
+            for row in rows
+        }
+
     async def upsert_worker(self, worker: WorkerRegistration) -> None:
         async with self._conn() as conn:
             await conn.execute(

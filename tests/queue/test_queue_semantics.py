@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from core.runtime import RunningCore
-from proto.client import CoreClient, LeaseLost
+from proto import llm_pb2 as pb
+from proto.client import CoreClient, InvalidInput, LeaseLost
 from testkit.support import eventually, sql_count, start_core
 
 
@@ -362,6 +363,47 @@ async def test_progress_tells_the_worker_its_job_was_canceled(
         worker_id="owner", job_id=job_id, lease_token=job["lease_token"], data={"chunk": "x"}
     )
     assert over_grpc.canceled and over_grpc.event_id > answer.json()["event_id"]
+
+
+async def test_progress_of_several_jobs_in_one_call_is_written_per_lease(
+    http: httpx.AsyncClient, grpc_client: CoreClient, db: asyncpg.Connection
+) -> None:
+    ids = [await submit(http) for _ in range(4)]
+    jobs = {j["id"]: j for j in (await claim(http, "owner", ["echo"], max_jobs=3))["jobs"]}
+    mine, canceled, stale = [i for i in ids if i in jobs]
+    queued = next(i for i in ids if i not in jobs)
+    assert (await http.post(f"/v1/jobs/{canceled}/cancel")).status_code == 200
+
+    def report(job_id: str, text: str, token: str | None = None) -> pb.ReportProgressRequest:
+        lease = token if token is not None else jobs.get(job_id, {}).get("lease_token", "")
+        data = json.dumps({"type": "token", "delta": text})
+        return pb.ReportProgressRequest(
+            worker_id="owner", job_id=job_id, lease_token=lease, data_json=data
+        )
+
+    answers = await grpc_client.report_progress_many(
+        [
+            report(mine, "a"),
+            report(stale, "b", token=str(uuid.uuid4())),
+            report(canceled, "c"),
+            report(queued, "d"),
+        ]
+    )
+    assert [a.ok for a in answers] == [True, False, True, False]
+    assert "another lease" in answers[1].error and "queued" in answers[3].error
+    # The one whose cancellation was asked for learns it, to stop now.
+    assert [a.canceled for a in answers] == [False, False, True, False]
+    assert 0 < answers[0].event_id < answers[2].event_id
+    written = await db.fetch(
+        "SELECT job_id::text, data FROM job_events WHERE type = 'progress' ORDER BY id"
+    )
+    texts = [(r["job_id"], json.loads(r["data"])["delta"]) for r in written]
+    assert texts == [(mine, "a"), (canceled, "c")]
+
+    with pytest.raises(InvalidInput):  # one job twice: its reports would race
+        await grpc_client.report_progress_many([report(mine, "x"), report(mine, "y")])
+    progress = "SELECT count(*) FROM job_events WHERE job_id = $1 AND type = 'progress'"
+    assert await sql_count(db, progress, mine) == 1
 
 
 async def test_a_completion_carries_the_end_of_its_stream_only_when_it_is_accepted(

@@ -1,0 +1,69 @@
+"""One call to core at a time, carrying whatever piled up while the one before was in flight.
+
+An idle worker's item goes out at once (no added latency); a busy worker's items share one
+call. The completions and the progress reports of all of a worker's jobs go this way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Answer = TypeVar("Answer")
+
+
+class Coalescer(Generic[Item, Answer]):
+    def __init__(
+        self,
+        send: Callable[[list[Item]], Awaitable[list[Answer]]],
+        *,
+        name: str,
+        max_batch: int,
+    ) -> None:
+        """`send` answers one item per item, in order; what it raises, each item's submit()
+        raises."""
+        self._send = send
+        self._name = name
+        self._max_batch = max_batch
+        self._pending: list[tuple[Item, asyncio.Future[Answer]]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> asyncio.Task[None]:
+        """Starts sending; returns the task (for the process to watch)."""
+        self._task = asyncio.create_task(self._flush_forever(), name=self._name)
+        return self._task
+
+    async def stop(self) -> None:
+        """Stops; callers first wait for every submit() they started."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def submit(self, item: Item) -> Answer:
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        self._wake.set()
+        return await future
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                try:
+                    answers = await self._send([item for item, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), answer in zip(batch, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)

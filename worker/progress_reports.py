@@ -1,0 +1,70 @@
+"""The progress reports of all of a worker's jobs, sent to core together.
+
+Each job's ProgressBatcher sends one report at a time; what the jobs send while a call is in
+flight goes in the next ReportProgresses call. Under load the first chunks of the jobs of one
+claim come at nearly the same moment, and share a call, a statement and a NOTIFY in core.
+A core older than this worker (no ReportProgresses) gets one ReportProgress per report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from proto import llm_pb2 as pb
+from proto.client import CoreClient, LeaseLost, NotImplementedByCore, to_json
+from worker.coalescing import Coalescer
+
+# Reports are at most 16,000 characters of text each (the batcher cuts them): 100 of them stay
+# well below gRPC's 4 MB message limit.
+MAX_BATCH = 100
+
+
+class ProgressReports:
+    def __init__(self, client: CoreClient, *, worker_id: str) -> None:
+        self._client = client
+        self._worker_id = worker_id
+        self._calls = Coalescer(self._send, name="worker-progress", max_batch=MAX_BATCH)
+        self._batches = True
+
+    def start(self) -> asyncio.Task[None]:
+        """Starts sending; returns the task (for the process to watch)."""
+        return self._calls.start()
+
+    async def stop(self) -> None:
+        await self._calls.stop()
+
+    async def report(self, job: pb.Job, data: dict[str, Any]) -> bool:
+        """Writes one progress event of `job`; True when its cancellation was asked for.
+        Raises LeaseLost when the job is not running under this worker's lease, and the
+        other CoreErrors of a call."""
+        request = pb.ReportProgressRequest(
+            worker_id=self._worker_id,
+            job_id=job.id,
+            lease_token=job.lease_token,
+            data_json=to_json(data),
+        )
+        answer = await self._calls.submit(request)
+        if not answer.ok:
+            raise LeaseLost(answer.error)
+        return answer.canceled
+
+    async def _send(self, items: list[pb.ReportProgressRequest]) -> list[pb.ReportProgressResponse]:
+        if self._batches:
+            try:
+                return await self._client.report_progress_many(items)
+            except NotImplementedByCore:
+                self._batches = False
+        return [await self._one(item) for item in items]
+
+    async def _one(self, item: pb.ReportProgressRequest) -> pb.ReportProgressResponse:
+        try:
+            return await self._client.report_progress(
+                worker_id=item.worker_id,
+                job_id=item.job_id,
+                lease_token=item.lease_token,
+                data=json.loads(item.data_json),
+            )
+        except LeaseLost as exc:
+            return pb.ReportProgressResponse(ok=False, error=str(exc))
