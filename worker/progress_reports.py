@@ -13,12 +13,12 @@ import json
 from typing import Any
 
 from proto import llm_pb2 as pb
-from proto.client import CoreClient, LeaseLost, NotImplementedByCore, to_json
+from proto.client import CoreClient, CoreClientError, NotImplementedByCore, to_json
 from worker.coalescing import Coalescer
 
-# Reports are at most 16,000 characters of text each (the batcher cuts them): 100 of them stay
-# well below gRPC's 4 MB message limit.
-MAX_BATCH = 100
+# Core takes at most 64 KiB of data per report: 32 of them stay below gRPC's 4 MB message
+# limit even when escaped. Under load a call carries about six.
+MAX_BATCH = 32
 
 
 class ProgressReports:
@@ -37,8 +37,8 @@ class ProgressReports:
 
     async def report(self, job: pb.Job, data: dict[str, Any]) -> bool:
         """Writes one progress event of `job`; True when its cancellation was asked for.
-        Raises LeaseLost when the job is not running under this worker's lease, and the
-        other CoreErrors of a call."""
+        Raises CoreClientError when core refused it (the job is not running under this
+        worker's lease, or the report is malformed) or the call failed."""
         request = pb.ReportProgressRequest(
             worker_id=self._worker_id,
             job_id=job.id,
@@ -47,7 +47,7 @@ class ProgressReports:
         )
         answer = await self._calls.submit(request)
         if not answer.ok:
-            raise LeaseLost(answer.error)
+            raise CoreClientError(answer.error)
         return answer.canceled
 
     async def _send(self, items: list[pb.ReportProgressRequest]) -> list[pb.ReportProgressResponse]:
@@ -66,5 +66,5 @@ class ProgressReports:
                 lease_token=item.lease_token,
                 data=json.loads(item.data_json),
             )
-        except LeaseLost as exc:
+        except CoreClientError as exc:  # this report only, as in a ReportProgresses answer
             return pb.ReportProgressResponse(ok=False, error=str(exc))

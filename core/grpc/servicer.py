@@ -85,6 +85,15 @@ def _complete_fields(req: pb.CompleteJobRequest) -> CompleteRequest:
     )
 
 
+def _progress_fields(req: pb.ReportProgressRequest) -> ProgressRequest:
+    return ProgressRequest(
+        worker_id=req.worker_id,
+        job_id=req.job_id,
+        **given(req, "lease_token"),
+        data=parse_json("data_json", req.data_json, default={}, object_only=True),
+    )
+
+
 class CoreServicer(pb_grpc.CoreServicer):
     def __init__(
         self,
@@ -242,39 +251,35 @@ class CoreServicer(pb_grpc.CoreServicer):
     async def ReportProgress(
         self, request: pb.ReportProgressRequest, context: Any
     ) -> pb.ReportProgressResponse:
-        added = await self._queue.add_progress(
-            ProgressRequest(
-                worker_id=request.worker_id,
-                job_id=request.job_id,
-                **given(request, "lease_token"),
-                data=parse_json("data_json", request.data_json, default={}, object_only=True),
-            )
-        )
+        added = await self._queue.add_progress(_progress_fields(request))
         return pb.ReportProgressResponse(ok=True, event_id=added.event.id, canceled=added.canceled)
 
     @_translated
     async def ReportProgresses(
         self, request: pb.ReportProgressesRequest, context: Any
     ) -> pb.ReportProgressesResponse:
-        answers = await self._queue.add_progress_many(
-            [
-                ProgressRequest(
-                    worker_id=r.worker_id,
-                    job_id=r.job_id,
-                    **given(r, "lease_token"),
-                    data=parse_json("data_json", r.data_json, default={}, object_only=True),
+        """Each report stands on its own: one that is malformed, or whose job is not running
+        under its lease, is answered ok = false; the others are written."""
+        parsed: list[ProgressRequest | errors.CoreError] = []
+        for report in request.reports:
+            try:
+                parsed.append(_progress_fields(report))
+            except (errors.CoreError, ValidationError) as exc:
+                parsed.append(as_core_error(exc))
+        valid = [p for p in parsed if isinstance(p, ProgressRequest)]
+        added = iter(await self._queue.add_progress_many(valid) if valid else [])
+        results = []
+        for item in parsed:
+            answer = next(added) if isinstance(item, ProgressRequest) else item
+            if isinstance(answer, ProgressAdded):
+                results.append(
+                    pb.ReportProgressResponse(
+                        ok=True, event_id=answer.event.id, canceled=answer.canceled
+                    )
                 )
-                for r in request.reports
-            ]
-        )
-        return pb.ReportProgressesResponse(
-            results=[
-                pb.ReportProgressResponse(ok=True, event_id=a.event.id, canceled=a.canceled)
-                if isinstance(a, ProgressAdded)
-                else pb.ReportProgressResponse(ok=False, error=str(a))
-                for a in answers
-            ]
-        )
+            else:
+                results.append(pb.ReportProgressResponse(ok=False, error=str(answer)))
+        return pb.ReportProgressesResponse(results=results)
 
     @_translated
     async def MarkDeviceOffline(

@@ -381,18 +381,23 @@ async def test_progress_of_several_jobs_in_one_call_is_written_per_lease(
             worker_id="owner", job_id=job_id, lease_token=lease, data_json=data
         )
 
+    malformed = pb.ReportProgressRequest(
+        worker_id="owner", job_id=str(uuid.uuid4()), data_json="[1]"
+    )
     answers = await grpc_client.report_progress_many(
         [
             report(mine, "a"),
             report(stale, "b", token=str(uuid.uuid4())),
             report(canceled, "c"),
             report(queued, "d"),
+            malformed,
         ]
     )
-    assert [a.ok for a in answers] == [True, False, True, False]
+    assert [a.ok for a in answers] == [True, False, True, False, False]
     assert "another lease" in answers[1].error and "queued" in answers[3].error
+    assert "must be a JSON object" in answers[4].error  # refused alone, not the whole call
     # The one whose cancellation was asked for learns it, to stop now.
-    assert [a.canceled for a in answers] == [False, False, True, False]
+    assert [a.canceled for a in answers] == [False, False, True, False, False]
     assert 0 < answers[0].event_id < answers[2].event_id
     written = await db.fetch(
         "SELECT job_id::text, data FROM job_events WHERE type = 'progress' ORDER BY id"
