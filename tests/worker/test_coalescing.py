@@ -37,8 +37,18 @@ async def test_an_idle_item_goes_at_once_and_what_piles_up_shares_the_next_call(
         first = asyncio.create_task(calls.submit("a"))
         await core.called.wait()
         assert core.calls == [["a"]]  # sent without waiting for company
-        rest = [asyncio.create_task(calls.submit(x)) for x in "bcdef"]
-        await asyncio.sleep(0)  # let them queue behind the call in flight
+        queued: list[str] = []
+        all_queued = asyncio.Event()
+
+        async def submit(item: str) -> str:
+            queued.append(item)
+            if len(queued) == 5:
+                all_queued.set()
+            # Queued in this same step, so before the test sees the event.
+            return await calls.submit(item)
+
+        rest = [asyncio.create_task(submit(x)) for x in "bcdef"]
+        await all_queued.wait()  # all five wait behind the call in flight
         core.release.set()
         assert await first == "A"
         assert await asyncio.gather(*rest) == list("BCDEF")
