@@ -27,6 +27,7 @@ from core.queue.schemas import (
     JobListQuery,
     ProgressRequest,
     WorkerRegister,
+    check_batch,
 )
 from core.queue.service import QueueService
 from core.routing.schemas import BenchmarkReport, LlmRequest
@@ -260,6 +261,7 @@ class CoreServicer(pb_grpc.CoreServicer):
     ) -> pb.ReportProgressesResponse:
         """Each report stands on its own: one that is malformed, or whose job is not running
         under its lease, is answered ok = false; the others are written."""
+        check_batch(len(request.reports), "progress reports")
         parsed: list[ProgressRequest | errors.CoreError] = []
         for report in request.reports:
             try:

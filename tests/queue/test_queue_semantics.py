@@ -407,6 +407,8 @@ async def test_progress_of_several_jobs_in_one_call_is_written_per_lease(
 
     with pytest.raises(InvalidInput):  # one job twice: its reports would race
         await grpc_client.report_progress_many([report(mine, "x"), report(mine, "y")])
+    with pytest.raises(InvalidInput):  # as every batch call: 1 to 500 items
+        await grpc_client.report_progress_many([])
     progress = "SELECT count(*) FROM job_events WHERE job_id = $1 AND type = 'progress'"
     assert await sql_count(db, progress, mine) == 1
 
