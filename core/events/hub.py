@@ -4,8 +4,11 @@ Every statement that writes job events sends one NOTIFY with the range of
 event ids it wrote and how many jobs of which kinds became claimable (see
 db/init). The hub wakes that many long-polling claimers, and pushes the events of
 subscribed jobs to their subscribers, reading them in one query per batch of
-notifications. When the LISTEN connection drops, it reconnects and tells every
-subscriber to re-read from the database, so no terminal event is missed.
+notifications. A notification hands out the events of its own statement only, in its
+turn: ids come from one sequence, so another statement's may fall inside its range, and
+handing those out early could put a job's end before an event it committed earlier.
+When the LISTEN connection drops, it reconnects and tells every subscriber to re-read
+from the database, so no terminal event is missed.
 """
 
 from __future__ import annotations
@@ -109,8 +112,9 @@ class EventHub:
         self._pending: list[tuple[int, int, tuple[asyncio.Future[None], ...]]] = []
         self._writes: set[asyncio.Future[None]] = set()
         self._side_tasks: set[asyncio.Task[None]] = set()
-        # Events this replica wrote and already holds (see deliver), by id.
-        self._local: dict[int, JobEvent] = {}
+        # Events this replica's statements wrote and returned (see deliver): by the first id
+        # of each statement's events, its last id and its events.
+        self._local: dict[int, tuple[int, list[JobEvent]]] = {}
         # Ids of queued events whose claimers this replica woke itself (see woke_locally).
         self._woken: set[int] = set()
         self._pending_signal = asyncio.Event()
@@ -164,16 +168,18 @@ class EventHub:
                 del self._subscribers[job_id]
 
     def deliver(self, events: list[JobEvent]) -> None:
-        """Events this replica just wrote (their statement returned them): when their NOTIFY
-        comes, subscribers get these instead of a read of the same rows. Handed out in the
-        NOTIFY's turn, so a job's events still arrive in order. Kept whether or not the job has
-        a subscriber yet: one usually subscribes right after submitting."""
-        for event in events:
-            self._local[event.id] = event
+        """All the events one statement of this replica just wrote, as it returned them: when
+        its NOTIFY comes, subscribers get these instead of a read of the same rows. Handed out
+        in the NOTIFY's turn, so a job's events still arrive in order. Kept whether or not the
+        job has a subscriber yet: one usually subscribes right after submitting."""
+        if not events:
+            return
+        ordered = sorted(events, key=lambda e: e.id)
+        self._local[ordered[0].id] = (ordered[-1].id, ordered)
         if len(self._local) > LOCAL_EVENTS_KEPT:
             # Ones whose NOTIFY came first (their rows were read instead): forget the oldest.
-            for event_id in list(itertools.islice(self._local, len(self._local) // 2)):
-                del self._local[event_id]
+            for first in list(itertools.islice(self._local, len(self._local) // 2)):
+                del self._local[first]
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -285,13 +291,14 @@ class EventHub:
                 delay = min(delay * 2, 5.0)
 
     def _take_local(self, first: int, last: int, *, peek: bool = False) -> list[JobEvent] | None:
-        """The events of one NOTIFY when this replica holds all of them, else None; `peek`
-        leaves them held."""
-        if last - first > 64 or any(i not in self._local for i in range(first, last + 1)):
+        """The events of one NOTIFY when this replica holds them (its statement was ours and
+        has returned), else None; `peek` leaves them held."""
+        held = self._local.get(first)
+        if held is None or held[0] != last:
             return None
-        if peek:
-            return [self._local[i] for i in range(first, last + 1)]
-        return [self._local.pop(i) for i in range(first, last + 1)]
+        if not peek:
+            del self._local[first]
+        return held[1]
 
     async def _dispatch_forever(self) -> None:
         while True:
@@ -304,34 +311,28 @@ class EventHub:
             job_ids = list(self._subscribers)
             if not ranges or not job_ids:
                 continue
-            events: list[JobEvent] = []
-            unknown: list[tuple[int, int]] = []
             writes = {w for *_, ws in ranges for w in ws if not w.done()}
             if writes and any(self._take_local(f, la, peek=True) is None for f, la, _ in ranges):
                 # A statement of ours may be about to hand these events over: wait for it
                 # (briefly: the NOTIFY may be another replica's) rather than read them.
                 await asyncio.wait(writes, timeout=LOCAL_WRITE_WAIT_SECONDS)
-            for first, last, _ in ranges:
-                held = self._take_local(first, last)
-                if held is None:
-                    unknown.append((first, last))
-                else:
-                    events.extend(held)
+            # Each NOTIFY's events, in the order the NOTIFYs came (the order of the commits).
+            notified = [self._take_local(first, last) for first, last, _ in ranges]
+            unknown = [r[:2] for r, held in zip(ranges, notified, strict=True) if held is None]
             if unknown:
-                first = min(r[0] for r in unknown)
-                last = max(r[1] for r in unknown)
                 try:
-                    read = await self._store.events_in_range(first, last, job_ids)
+                    read = await self._store.events_of_notifications(unknown, job_ids)
                 except Exception as exc:
                     log.warning("event hub: reading events failed (%s); subscribers resync", exc)
                     self._resync_all()
                     await asyncio.sleep(0.2)
                     continue
-                held_ids = {e.id for e in events}
-                # This replica's own events among them as its statements returned them: a
-                # terminal one carries its finished job, which then need not be read again.
-                events.extend(self._local.pop(e.id, e) for e in read if e.id not in held_ids)
-                events.sort(key=lambda e: e.id)
+                for i, (first, last, _) in enumerate(ranges):
+                    if notified[i] is None:
+                        # Ours when its statement returned while we read: a terminal event
+                        # then carries its finished job, which need not be read again.
+                        notified[i] = self._take_local(first, last) or read.get(first, [])
+            events = [event for held in notified for event in held or ()]
             for event in events:
                 for queue in self._subscribers.get(event.job_id, ()):
                     queue.put_nowait(event)

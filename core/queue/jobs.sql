@@ -406,9 +406,18 @@ SELECT j.*,
 -- name: job_event_list_after
 SELECT * FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id;
 
--- name: job_event_list_in_range
--- Events with ids in [$1, $2] of the jobs $3 (what one NOTIFY announced).
-SELECT * FROM job_events WHERE id BETWEEN $1 AND $2 AND job_id = ANY($3::uuid[]) ORDER BY id;
+-- name: job_event_list_of_notifications
+-- The events of the jobs $3 that NOTIFYs announced ($1 first and $2 last ids, one pair per
+-- NOTIFY), oldest first, each with the first id of its NOTIFY. Concurrent statements take ids
+-- from one sequence, so a statement's range may hold another's rows: only those of the
+-- transaction that wrote the range's first event are its own. The others come with their own
+-- NOTIFY, after the earlier events of the same jobs.
+SELECT e.*, n.first_id AS notified_first_id
+  FROM unnest($1::bigint[], $2::bigint[]) AS n(first_id, last_id)
+  JOIN job_events f ON f.id = n.first_id
+  JOIN job_events e ON e.id BETWEEN n.first_id AND n.last_id AND e.xmin = f.xmin
+ WHERE e.job_id = ANY($3::uuid[])
+ ORDER BY e.id;
 
 -- name: job_event_insert_progress
 -- A progress event of a job running under ($4 worker, $2 lease token), and whether the job's

@@ -268,12 +268,23 @@ class JobStore(PoolStore):
         ]
         return job, [replace(e, job=job) if e.terminal else e for e in events]
 
-    async def events_in_range(
-        self, first_id: int, last_id: int, job_ids: Sequence[uuid.UUID]
-    ) -> list[JobEvent]:
+    async def events_of_notifications(
+        self, ranges: Sequence[tuple[int, int]], job_ids: Sequence[uuid.UUID]
+    ) -> dict[int, list[JobEvent]]:
+        """The events of `job_ids` that NOTIFYs announced, by the first id of each (first id,
+        last id) range, oldest first; a range holds only the rows of the statement that sent
+        it."""
         async with self._conn() as conn:
-            rows = await conn.fetch(Q["job_event_list_in_range"], first_id, last_id, list(job_ids))
-        return [JobEvent.from_row(r) for r in rows]
+            rows = await conn.fetch(
+                Q["job_event_list_of_notifications"],
+                [first for first, _ in ranges],
+                [last for _, last in ranges],
+                list(job_ids),
+            )
+        events: dict[int, list[JobEvent]] = {}
+        for row in rows:
+            events.setdefault(row["notified_first_id"], []).append(JobEvent.from_row(row))
+        return events
 
     async def add_progress(
         self,

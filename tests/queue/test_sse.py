@@ -138,3 +138,59 @@ async def test_grpc_stream_job_ends_after_the_terminal_event(
     await asyncio.wait_for(task, 10)
     assert [e.type for e in events] == ["queued", "running", "done"]
     assert events[-1].job.status == "done" and events[-1].job.result_json == '{"grpc":true}'
+
+
+async def test_a_job_ends_after_its_earlier_events_when_another_statement_spans_its_end(
+    core: RunningCore, database_url: str, http: httpx.AsyncClient
+) -> None:
+    """Event ids come from one sequence, so a statement's ids can have another's inside
+    them. Here a statement's range (job B's events) holds job A's last event but not its
+    first, and commits before A's writer: A's stream must still get A's first event before
+    its end, not the end alone."""
+    job_a = (await http.post("/v1/jobs", json={"kind": "echo"})).json()["job_id"]
+    job_b = (await http.post("/v1/jobs", json={"kind": "echo"})).json()["job_id"]
+    stream = asyncio.create_task(collect(http, job_a))
+    await eventually(lambda: core.runtime.hub.subscriber_count == 1)
+    insert = "INSERT INTO job_events (job_id, type, data) VALUES ($1::uuid, $2, $3::jsonb)"
+    gate, writer_a, writer_b = [await asyncpg.connect(database_url) for _ in range(3)]
+
+    async def waiting(pid: int, lock_type: str) -> bool:
+        return bool(
+            await gate.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted AND locktype = $2",
+                pid,
+                lock_type,
+            )
+        )
+
+    try:
+        await gate.execute("SELECT pg_advisory_lock(7)")
+        a_writes = writer_a.transaction()
+        await a_writes.start()
+        await writer_a.execute(insert, job_a, "progress", '{"type": "token", "delta": "first"}')
+        # B's one statement: its first event, then it waits for the gate before its second.
+        b_statement = asyncio.create_task(
+            writer_b.execute(
+                """INSERT INTO job_events (job_id, type, data)
+                   SELECT $1::uuid, 'progress', jsonb_build_object('n', n)
+                     FROM generate_series(1, 2) n
+                    WHERE n = 1 OR (SELECT true FROM pg_advisory_lock(7))""",
+                job_b,
+            )
+        )
+        await eventually(lambda: waiting(writer_b.get_server_pid(), "advisory"))
+        await writer_a.execute(insert, job_a, "done", '{"status": "done"}')  # inside B's range
+        # A's writer holds its commit until B's has committed (and sent its NOTIFY), and
+        # whoever reads the events meanwhile waits for A's commit.
+        lock = asyncio.create_task(writer_a.execute("LOCK TABLE job_events"))
+        await eventually(lambda: waiting(writer_a.get_server_pid(), "relation"))
+        await gate.execute("SELECT pg_advisory_unlock(7)")
+        await b_statement
+        await lock
+        await a_writes.commit()
+        frames = await asyncio.wait_for(stream, 10)
+    finally:
+        for conn in (gate, writer_a, writer_b):
+            await conn.close()
+    assert types(frames) == ["job", "queued", "progress", "done"]
+    assert frames[2]["data"]["data"] == {"type": "token", "delta": "first"}
