@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import uuid
 from collections import defaultdict
@@ -115,6 +114,7 @@ class EventHub:
         # Events this replica's statements wrote and returned (see deliver): by the first id
         # of each statement's events, its last id and its events.
         self._local: dict[int, tuple[int, list[JobEvent]]] = {}
+        self._local_count = 0  # events in _local
         # Ids of queued events whose claimers this replica woke itself (see woke_locally).
         self._woken: set[int] = set()
         self._pending_signal = asyncio.Event()
@@ -175,11 +175,12 @@ class EventHub:
         if not events:
             return
         ordered = sorted(events, key=lambda e: e.id)
+        replaced = self._local.pop(ordered[0].id, None)
         self._local[ordered[0].id] = (ordered[-1].id, ordered)
-        if len(self._local) > LOCAL_EVENTS_KEPT:
-            # Ones whose NOTIFY came first (their rows were read instead): forget the oldest.
-            for first in list(itertools.islice(self._local, len(self._local) // 2)):
-                del self._local[first]
+        self._local_count += len(ordered) - (len(replaced[1]) if replaced else 0)
+        # Ones whose NOTIFY came first, or found no subscriber: forget the oldest.
+        while self._local_count > LOCAL_EVENTS_KEPT:
+            self._local_count -= len(self._local.pop(next(iter(self._local)))[1])
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -298,6 +299,7 @@ class EventHub:
             return None
         if not peek:
             del self._local[first]
+            self._local_count -= len(held[1])
         return held[1]
 
     async def _dispatch_forever(self) -> None:
