@@ -255,6 +255,7 @@ async def running_core(
         await runtime.hub.start()
         for task in runtime.hub.tasks:
             side.watch(task)
+        side.watch(runtime.queue.start())
         sock = bind_listener(settings.http_host, settings.http_port, what="HTTP")
         grpc_server, grpc_port = await _start_grpc(runtime)
         http = await start_http_server(
@@ -285,6 +286,7 @@ async def running_core(
             _stop_grpc(grpc_server, settings.shutdown_grace_seconds),
         )
         await runtime.live_feed.stop()
+        await runtime.queue.stop()
         await runtime.hub.stop()
         await runtime.ollama_devices.aclose()
         await side.join()

@@ -11,7 +11,7 @@ import logging
 
 from proto import llm_pb2 as pb
 from proto.client import CoreClient, CoreClientError, CoreUnavailable
-from worker.coalescing import Coalescer
+from serving.coalescing import Coalescer
 
 log = logging.getLogger(__name__)
 

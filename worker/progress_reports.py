@@ -14,7 +14,7 @@ from typing import Any
 
 from proto import llm_pb2 as pb
 from proto.client import CoreClient, CoreClientError, NotImplementedByCore, to_json
-from worker.coalescing import Coalescer
+from serving.coalescing import Coalescer
 
 # Core takes at most 64 KiB of data per report: 32 of them stay below gRPC's 4 MB message
 # limit even when escaped. Under load a call carries about six.

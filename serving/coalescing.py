@@ -1,7 +1,8 @@
-"""One call to core at a time, carrying whatever piled up while the one before was in flight.
+"""One call at a time, carrying whatever piled up while the one before was in flight.
 
-An idle worker's item goes out at once (no added latency); a busy worker's items share one
-call. The completions and the progress reports of all of a worker's jobs go this way.
+An idle caller's item goes out at once (no added latency); a busy process's items share one
+call. A worker's completions and progress reports go to core this way, and core's inserts of
+routed jobs go to Postgres this way.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class Coalescer(Generic[Item, Answer]):
         self._pending: list[tuple[Item, asyncio.Future[Answer]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Items submitted whose call has not answered yet (waiting for one, or in it).
+        self.unanswered = 0
 
     def start(self) -> asyncio.Task[None]:
         """Starts sending; returns the task (for the process to watch)."""
@@ -48,7 +51,11 @@ class Coalescer(Generic[Item, Answer]):
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         self._wake.set()
-        return await future
+        self.unanswered += 1
+        try:
+            return await future
+        finally:
+            self.unanswered -= 1
 
     async def _flush_forever(self) -> None:
         while True:

@@ -1,5 +1,5 @@
-"""The worker's calls to core for completions and progress: one at a time, each carrying what
-piled up while the one before was in flight."""
+"""Calls that carry what piled up while the one before was in flight (a worker's completions
+and progress reports, core's inserts of routed jobs): one at a time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from worker.coalescing import Coalescer
+from serving.coalescing import Coalescer
 
 
 class Core:
