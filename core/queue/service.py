@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import logging
 import uuid
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -25,6 +23,7 @@ from core.queue import metrics
 from core.queue.backoff import retry_delay
 from core.queue.following import JobFollowing
 from core.queue.ids import parse_job_id, parse_lease_token
+from core.queue.inserts import JobInserts
 from core.queue.models import (
     CANCELED,
     Claimed,
@@ -49,12 +48,8 @@ from core.queue.schemas import (
     check_batch,
 )
 from core.queue.store import JobStore
-from serving.coalescing import Coalescer
 
 log = logging.getLogger(__name__)
-
-# Concurrent single-job submissions (routed requests) written by one statement at most.
-SHARED_INSERT_JOBS = 64
 
 
 @dataclass(frozen=True)
@@ -158,18 +153,13 @@ class QueueService:
         # claim (a worker's long-poll right after its last batch) waits before it looks.
         self._drained: dict[frozenset[str], Drained] = {}
         self.following = JobFollowing(store, hub, resync_seconds=self._config.stream_resync_seconds)
-        # Single jobs submitted while an insert is in flight share the next one (see start).
-        self._inserts: Coalescer[NewJob, Job | Exception] = Coalescer(
-            self._insert_shared, name="queue-inserts", max_batch=SHARED_INSERT_JOBS
-        )
-        self._inserts_shared = False
+        self._inserts = JobInserts(store, hub, self._kind_labels)
 
     def start(self) -> asyncio.Task[None]:
         """From now on single jobs without an idempotency key that are submitted while another
         insert is in flight share the next statement (and its commit and NOTIFY). Returns the
         task that writes them (for the process to watch). Without it every enqueue writes its
         own statement."""
-        self._inserts_shared = True
         return self._inserts.start()
 
     @property
@@ -179,7 +169,6 @@ class QueueService:
 
     async def stop(self) -> None:
         """Stops sharing inserts; callers first wait for every enqueue they started."""
-        self._inserts_shared = False
         await self._inserts.stop()
 
     # -- clients -----------------------------------------------------------------
@@ -198,54 +187,15 @@ class QueueService:
 
     async def enqueue(self, new: Sequence[NewJob]) -> list[SubmitResult]:
         """Enqueues already admitted jobs (see submit); a conflict writes nothing."""
-        if self._inserts_shared and len(new) == 1 and new[0].idempotency_key is None:
-            job = await self._inserts.submit(new[0])
-            if isinstance(job, Exception):
-                raise job
-            return [SubmitResult(job, created=True)]
+        if len(new) == 1 and new[0].idempotency_key is None:
+            return [SubmitResult(await self._inserts.insert_one(new[0]), created=True)]
         results: list[SubmitResult] = []
 
         def settle(inserted: list[Job], existing: dict[str, Job]) -> None:
             results.extend(_submit_results(new, inserted, existing))
 
-        await self._insert(new, settle=settle)
+        await self._inserts.insert(new, settle=settle)
         return results
-
-    async def _insert(
-        self,
-        new: Sequence[NewJob],
-        *,
-        settle: Callable[[list[Job], dict[str, Job]], None] | None = None,
-    ) -> list[Job]:
-        with self._hub.writing():
-            inserted, events = await self._store.insert_jobs(new, settle=settle)
-            self._hub.deliver(events)
-            # This replica's claimers now, other replicas' through the NOTIFY, which then wakes
-            # no claimer here a second time.
-            self._hub.woke_locally(events)
-            for kind, count in Counter(j.kind for j in inserted).items():
-                self._hub.claimers.wake(frozenset({kind}), count)
-                metrics.JOBS_SUBMITTED.labels(self._kind_labels.label(kind)).inc(count)
-        return inserted
-
-    async def _insert_shared(self, new: list[NewJob]) -> list[Job | Exception]:
-        """One statement for the single jobs of several callers, each answered with its job.
-        When Postgres refuses the data of the statement, each job is written alone, so one
-        caller's bad job fails only that caller; any other error fails them all."""
-        new = [n if n.id else dataclasses.replace(n, id=uuid.uuid4()) for n in new]
-        try:
-            by_id = {job.id: job for job in await self._insert(new)}
-            return [by_id[n.id] for n in new]
-        except InvalidInput:
-            if len(new) == 1:
-                raise
-        answers: list[Job | Exception] = []
-        for one in new:
-            try:
-                answers.extend(await self._insert([one]))
-            except InvalidInput as exc:
-                answers.append(exc)
-        return answers
 
     async def get(self, job_id: str | uuid.UUID) -> Job:
         job_uuid = parse_job_id(job_id)
