@@ -255,7 +255,8 @@ async def running_core(
         await runtime.hub.start()
         for task in runtime.hub.tasks:
             side.watch(task)
-        side.watch(runtime.queue.start())
+        for task in runtime.queue.start():
+            side.watch(task)
         sock = bind_listener(settings.http_host, settings.http_port, what="HTTP")
         grpc_server, grpc_port = await _start_grpc(runtime)
         http = await start_http_server(

@@ -21,6 +21,7 @@ from core.errors import (
 from core.events.hub import EventHub
 from core.queue import metrics
 from core.queue.backoff import retry_delay
+from core.queue.completions import SharedCompletions
 from core.queue.following import JobFollowing
 from core.queue.ids import parse_job_id, parse_lease_token
 from core.queue.inserts import JobInserts
@@ -154,22 +155,28 @@ class QueueService:
         self._drained: dict[frozenset[str], Drained] = {}
         self.following = JobFollowing(store, hub, resync_seconds=self._config.stream_resync_seconds)
         self._inserts = JobInserts(store, hub, self._kind_labels)
+        self._completions = SharedCompletions(self.complete_many)
 
-    def start(self) -> asyncio.Task[None]:
-        """From now on single jobs without an idempotency key that are submitted while another
-        insert is in flight share the next statement (and its commit and NOTIFY). Returns the
-        task that writes them (for the process to watch). Without it every enqueue writes its
-        own statement."""
-        return self._inserts.start()
+    def start(self) -> list[asyncio.Task[None]]:
+        """From now on single submissions (no idempotency key) and single completions that come
+        while one of their kind is in flight share the next statement, commit and NOTIFY.
+        Returns the tasks that write them (for the process to watch)."""
+        return [self._inserts.start(), self._completions.start()]
 
     @property
     def inserts_unanswered(self) -> int:
         """Single-job submissions waiting for their shared insert (queued for it, or in it)."""
         return self._inserts.unanswered
 
+    @property
+    def completions_unanswered(self) -> int:
+        """Single completions waiting for their shared statement (queued for it, or in it)."""
+        return self._completions.unanswered
+
     async def stop(self) -> None:
-        """Stops sharing inserts; callers first wait for every enqueue they started."""
+        """Stops sharing; callers first wait for every enqueue and completion they started."""
         await self._inserts.stop()
+        await self._completions.stop()
 
     # -- clients -----------------------------------------------------------------
 
@@ -351,7 +358,7 @@ class QueueService:
 
     async def complete(self, request: CompleteRequest) -> str:
         """Finishes the job; returns its status (done, or canceled when a cancel came first)."""
-        status = (await self.complete_many([request]))[0]
+        status = await self._completions.complete_one(request)
         if status is None:  # counted as a refusal by complete_many
             job_id = parse_job_id(request.job_id)
             raise await self._lease_error(job_id, request.worker_id, count=False)
