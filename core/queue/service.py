@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from core.errors import (
     IdempotencyConflict,
@@ -21,6 +21,7 @@ from core.errors import (
 from core.events.hub import EventHub
 from core.queue import metrics
 from core.queue.backoff import retry_delay
+from core.queue.claims import ClaimSpec, SharedClaims
 from core.queue.completions import SharedCompletions
 from core.queue.following import JobFollowing
 from core.queue.ids import parse_job_id, parse_lease_token
@@ -156,27 +157,28 @@ class QueueService:
         self.following = JobFollowing(store, hub, resync_seconds=self._config.stream_resync_seconds)
         self._inserts = JobInserts(store, hub, self._kind_labels)
         self._completions = SharedCompletions(self.complete_many)
+        self._claims = SharedClaims(store, hub)
 
     def start(self) -> list[asyncio.Task[None]]:
-        """From now on single submissions (no idempotency key) and single completions that come
-        while one of their kind is in flight share the next statement, commit and NOTIFY.
-        Returns the tasks that write them (for the process to watch)."""
+        """From now on single submissions (no idempotency key), single completions and claims of
+        one worker that come while one of their kind is in flight share the next statement,
+        commit and NOTIFY. Returns the tasks that write them (for the process to watch)."""
+        self._claims.start()
         return [self._inserts.start(), self._completions.start()]
 
-    @property
-    def inserts_unanswered(self) -> int:
-        """Single-job submissions waiting for their shared insert (queued for it, or in it)."""
-        return self._inserts.unanswered
-
-    @property
-    def completions_unanswered(self) -> int:
-        """Single completions waiting for their shared statement (queued for it, or in it)."""
-        return self._completions.unanswered
+    def unanswered(self, writes: Literal["inserts", "completions", "claims"]) -> int:
+        """Single submissions, single completions or claims waiting for their shared statement
+        (queued for it, or in it)."""
+        if writes == "inserts":
+            return self._inserts.unanswered
+        return (self._completions if writes == "completions" else self._claims).unanswered
 
     async def stop(self) -> None:
-        """Stops sharing; callers first wait for every enqueue and completion they started."""
+        """Stops sharing; callers first wait for every enqueue, completion and claim they
+        started."""
         await self._inserts.stop()
         await self._completions.stop()
+        await self._claims.stop()
 
     # -- clients -----------------------------------------------------------------
 
@@ -259,6 +261,15 @@ class QueueService:
         kinds = frozenset(request.kinds)
         self._kind_labels.offer(kinds)
         device_kinds = sorted(kinds & self._hooks.device_kinds) if self._hooks else []
+        spec = ClaimSpec(
+            worker_id=request.worker_id,
+            kinds=kinds,
+            lease_seconds=request.lease_seconds,
+            device_kinds=tuple(device_kinds),
+            # Device-bound jobs may wait even when it found others: their claim (a locked
+            # transaction) runs only when the probe says so.
+            probe_when_found=bool(device_kinds),
+        )
         claimers = self._hub.claimers
         drained = self._drained.get(kinds)
         while True:
@@ -278,18 +289,7 @@ class QueueService:
                     continue
                 drained = None
                 generation = claimers.generation
-                with self._hub.writing():
-                    claimed = await self._store.claim(
-                        worker_id=request.worker_id,
-                        kinds=request.kinds,
-                        lease_seconds=request.lease_seconds,
-                        max_jobs=request.max_jobs,
-                        device_kinds=device_kinds,
-                        # Device-bound jobs may wait even when it found others: their claim
-                        # (a locked transaction) runs only when the probe says so.
-                        probe_when_found=bool(device_kinds),
-                    )
-                    self._hub.deliver(claimed.events)
+                claimed = await self._claims.claim(spec, request.max_jobs)
                 jobs = claimed.jobs
                 due_in, bound_due = claimed.due_in, claimed.bound_due
                 if claimed.probed:

@@ -55,7 +55,7 @@ async def test_concurrent_completions_share_a_statement_and_each_caller_gets_its
         await hold.start()
         await locker.execute("LOCK TABLE jobs IN SHARE MODE")
         posts = [_complete(http, "executor", job, {"n": n}) for n, job in enumerate(jobs)]
-        await eventually(lambda: core.runtime.queue.completions_unanswered == 20)
+        await eventually(lambda: core.runtime.queue.unanswered("completions") == 20)
         await hold.rollback()
         answers = await asyncio.gather(*posts)
         await eventually(lambda: len(notifications) >= 1)
@@ -94,11 +94,11 @@ async def test_two_workers_finishing_one_job_together_are_each_held_to_their_own
         await hold.start()
         await db.execute("LOCK TABLE jobs IN SHARE MODE")
         first = _complete(http, "w", other, {"other": True})
-        await eventually(lambda: core.runtime.queue.completions_unanswered == 1)
+        await eventually(lambda: core.runtime.queue.unanswered("completions") == 1)
         # Both reports of the job come while the first statement waits: they share a turn.
         late = _complete(http, "old", stale, {"from": "old"})
         current = _complete(http, "new", fresh, {"from": "new"})
-        await eventually(lambda: core.runtime.queue.completions_unanswered == 3)
+        await eventually(lambda: core.runtime.queue.unanswered("completions") == 3)
         await hold.rollback()
         answers = await asyncio.gather(first, late, current)
         row = await db.fetchrow(

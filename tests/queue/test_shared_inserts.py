@@ -35,7 +35,7 @@ async def test_concurrent_submissions_share_an_insert_and_each_gets_its_own_job(
             asyncio.create_task(http.post("/v1/jobs", json={"kind": "echo", "payload": {"n": n}}))
             for n in range(20)
         ]
-        await eventually(lambda: core.runtime.queue.inserts_unanswered == 20)
+        await eventually(lambda: core.runtime.queue.unanswered("inserts") == 20)
         await hold.rollback()
         answers = await asyncio.gather(*posts)
         await eventually(lambda: len(notifications) >= 1)
