@@ -1,8 +1,9 @@
 """One call at a time, carrying whatever piled up while the one before was in flight.
 
 An idle caller's item goes out at once (no added latency); a busy process's items share one
-call. A worker's completions and progress reports go to core this way, and core's inserts of
-routed jobs go to Postgres this way.
+call. A worker's completions and progress reports go to core this way, and core's single
+inserts and completions go to Postgres this way. Before start() and after stop(), each item
+is a call of its own.
 """
 
 from __future__ import annotations
@@ -42,12 +43,15 @@ class Coalescer(Generic[Item, Answer]):
 
     async def stop(self) -> None:
         """Stops; callers first wait for every submit() they started."""
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
     async def submit(self, item: Item) -> Answer:
+        if self._task is None:
+            return (await self._send([item]))[0]
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         self._wake.set()

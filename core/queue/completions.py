@@ -1,9 +1,9 @@
 """Finishing jobs reported one at a time: a custom executor's `CompleteJob` or
 `POST /v1/workers/complete` for each job it ran.
 
-Once started, single completions that arrive while a completion statement is in flight share
-the next one (one statement, commit and NOTIFY, at most SHARED_COMPLETIONS); an idle core
-writes at once. Each caller is answered as if it had been alone:
+Once `shared` is started, single completions that arrive while a completion statement is in
+flight share the next one (one statement, commit and NOTIFY, at most SHARED_COMPLETIONS); an
+idle core writes at once. Each caller is answered as if it had been alone:
 - a job that two callers finish at the same time (two workers, one of them with a lease that
   has since been taken over) goes in two statements, in the order the calls came, each
   against its own lease: the second is never taken for a repeat of the first;
@@ -14,12 +14,11 @@ writes at once. Each caller is answered as if it had been alone:
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
-from core.errors import InvalidInput
 from core.queue.ids import parse_job_id, parse_lease_token
+from core.queue.refused import each_alone_when_refused
 from core.queue.schemas import CompleteRequest
 from serving.coalescing import Coalescer
 
@@ -34,34 +33,17 @@ Answer = str | None | Exception
 class SharedCompletions:
     def __init__(self, complete_many: CompleteMany) -> None:
         self._complete_many = complete_many
-        self._shared: Coalescer[CompleteRequest, Answer] = Coalescer(
+        # Writes single completions (complete_one), shared with others once started.
+        self.shared: Coalescer[CompleteRequest, Answer] = Coalescer(
             self._complete_shared, name="queue-completions", max_batch=SHARED_COMPLETIONS
         )
-        self._sharing = False
-
-    def start(self) -> asyncio.Task[None]:
-        """Starts sharing; returns the task that writes them (for the process to watch)."""
-        self._sharing = True
-        return self._shared.start()
-
-    async def stop(self) -> None:
-        """Stops sharing; callers first wait for every completion they started."""
-        self._sharing = False
-        await self._shared.stop()
-
-    @property
-    def unanswered(self) -> int:
-        """Completions waiting for their shared statement (queued for it, or in it)."""
-        return self._shared.unanswered
 
     async def complete_one(self, request: CompleteRequest) -> str | None:
         """The job's status once finished; None when the lease was not held. A malformed job
         id or lease token fails this caller before anything is shared."""
         parse_job_id(request.job_id)
         parse_lease_token(request.lease_token)
-        if not self._sharing:
-            return (await self._complete_many([request]))[0]
-        answer = await self._shared.submit(request)
+        answer = await self.shared.submit(request)
         if isinstance(answer, Exception):
             raise answer
         return answer
@@ -70,27 +52,13 @@ class SharedCompletions:
         answers: list[Answer] = [None] * len(requests)
         for turn in _turns(requests):
             try:
-                written = await self._complete_turn([requests[i] for i in turn])
+                written = await each_alone_when_refused(
+                    self._complete_many, [requests[i] for i in turn]
+                )
             except Exception as exc:  # this turn's callers only: earlier turns are written
                 written = [exc] * len(turn)
             for i, answer in zip(turn, written, strict=True):
                 answers[i] = answer
-        return answers
-
-    async def _complete_turn(self, requests: list[CompleteRequest]) -> list[Answer]:
-        """One statement for completions of distinct jobs; when it is refused for its data,
-        each alone."""
-        try:
-            return list(await self._complete_many(requests))
-        except InvalidInput as exc:
-            if len(requests) == 1:
-                return [exc]
-        answers: list[Answer] = []
-        for one in requests:
-            try:
-                answers.extend(await self._complete_many([one]))
-            except InvalidInput as exc:
-                answers.append(exc)
         return answers
 
 

@@ -164,20 +164,20 @@ class QueueService:
         one worker that come while one of their kind is in flight share the next statement,
         commit and NOTIFY. Returns the tasks that write them (for the process to watch)."""
         self._claims.start()
-        return [self._inserts.start(), self._completions.start()]
+        return [self._inserts.shared.start(), self._completions.shared.start()]
 
     def unanswered(self, writes: Literal["inserts", "completions", "claims"]) -> int:
         """Single submissions, single completions or claims waiting for their shared statement
         (queued for it, or in it)."""
-        if writes == "inserts":
-            return self._inserts.unanswered
-        return (self._completions if writes == "completions" else self._claims).unanswered
+        if writes == "claims":
+            return self._claims.unanswered
+        return (self._inserts if writes == "inserts" else self._completions).shared.unanswered
 
     async def stop(self) -> None:
         """Stops sharing; callers first wait for every enqueue, completion and claim they
         started."""
-        await self._inserts.stop()
-        await self._completions.stop()
+        await self._inserts.shared.stop()
+        await self._completions.shared.stop()
         await self._claims.stop()
 
     # -- clients -----------------------------------------------------------------

@@ -9,14 +9,11 @@ from typing import Any
 import asyncpg
 import httpx
 
-from core.db.pool import create_pool
 from core.errors import InvalidInput, JobNotFound
-from core.events.hub import CHANNEL, EventHub
 from core.queue.models import NewJob
 from core.queue.schemas import ClaimRequest, CompleteRequest
-from core.queue.service import QueueService
-from core.queue.store import JobStore
 from core.runtime import RunningCore
+from testkit.sharing import jobs_table_held, notifications, started_queue
 from testkit.support import eventually
 
 
@@ -40,72 +37,57 @@ def _complete(
 
 
 async def test_concurrent_completions_share_a_statement_and_each_caller_gets_its_answer(
-    core: RunningCore, http: httpx.AsyncClient, database_url: str
+    core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection, database_url: str
 ) -> None:
     for _ in range(20):
         assert (await http.post("/v1/jobs", json={"kind": "echo"})).status_code == 201
     jobs = await _claim(http, "executor", 20)
-    notifications: list[str] = []
-    listener, locker = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
-    try:
-        await listener.add_listener(CHANNEL, lambda *args: notifications.append(args[3]))
-        # Completions wait while the table is locked: the first one's statement waits, the
+    async with notifications(database_url) as sent:
+        # Completions wait while the table is held: the first one's statement waits, the
         # others pile up behind it.
-        hold = locker.transaction()
-        await hold.start()
-        await locker.execute("LOCK TABLE jobs IN SHARE MODE")
-        posts = [_complete(http, "executor", job, {"n": n}) for n, job in enumerate(jobs)]
-        await eventually(lambda: core.runtime.queue.unanswered("completions") == 20)
-        await hold.rollback()
-        answers = await asyncio.gather(*posts)
-        await eventually(lambda: len(notifications) >= 1)
-        results = {
-            str(row["id"]): row["result"]
-            for row in await listener.fetch("SELECT id, result::text FROM jobs WHERE status='done'")
-        }
-    finally:
-        await listener.close()
-        await locker.close()
+        async with jobs_table_held(database_url, "SHARE") as release:
+            posts = [_complete(http, "executor", job, {"n": n}) for n, job in enumerate(jobs)]
+            await eventually(lambda: core.runtime.queue.unanswered("completions") == 20)
+            await release()
+            answers = await asyncio.gather(*posts)
+        await eventually(lambda: len(sent) >= 1)
+    results = {
+        str(row["id"]): row["result"]
+        for row in await db.fetch("SELECT id, result::text FROM jobs WHERE status = 'done'")
+    }
     assert [(a.status_code, a.json()["status"]) for a in answers] == [(200, "done")] * 20
     # Each job holds the result its own caller sent.
     assert [results[job["id"]] for job in jobs] == [f'{{"n": {n}}}' for n in range(20)]
     # The waiting statement, then at most one more for the nineteen behind it.
-    assert 1 <= len(notifications) <= 2
+    assert 1 <= len(sent) <= 2
 
 
 async def test_two_workers_finishing_one_job_together_are_each_held_to_their_own_lease(
-    core: RunningCore, http: httpx.AsyncClient, database_url: str
+    core: RunningCore, http: httpx.AsyncClient, db: asyncpg.Connection, database_url: str
 ) -> None:
     for _ in range(2):
         assert (await http.post("/v1/jobs", json={"kind": "echo"})).status_code == 201
     [other] = await _claim(http, "w", 1)
     [stale] = await _claim(http, "old", 1)
-    db = await asyncpg.connect(database_url)
-    try:
-        # The old worker's lease runs out and a new one takes the job over.
-        await db.execute(
-            "UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = $1",
-            stale["id"],
-        )
-        assert (await core.runtime.sweeper.run_once()).requeued_or_failed == 1
-        [fresh] = await _claim(http, "new", 1)
-        assert fresh["id"] == stale["id"]
-        hold = db.transaction()
-        await hold.start()
-        await db.execute("LOCK TABLE jobs IN SHARE MODE")
+    # The old worker's lease runs out and a new one takes the job over.
+    await db.execute(
+        "UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = $1", stale["id"]
+    )
+    assert (await core.runtime.sweeper.run_once()).requeued_or_failed == 1
+    [fresh] = await _claim(http, "new", 1)
+    assert fresh["id"] == stale["id"]
+    async with jobs_table_held(database_url, "SHARE") as release:
         first = _complete(http, "w", other, {"other": True})
         await eventually(lambda: core.runtime.queue.unanswered("completions") == 1)
         # Both reports of the job come while the first statement waits: they share a turn.
         late = _complete(http, "old", stale, {"from": "old"})
         current = _complete(http, "new", fresh, {"from": "new"})
         await eventually(lambda: core.runtime.queue.unanswered("completions") == 3)
-        await hold.rollback()
+        await release()
         answers = await asyncio.gather(first, late, current)
-        row = await db.fetchrow(
-            "SELECT status, worker_id, result::text FROM jobs WHERE id = $1", fresh["id"]
-        )
-    finally:
-        await db.close()
+    row = await db.fetchrow(
+        "SELECT status, worker_id, result::text FROM jobs WHERE id = $1", fresh["id"]
+    )
     assert [a.status_code for a in answers] == [200, 409, 200]
     assert answers[1].json()["error"]["code"] == "lease_lost"
     assert (row["status"], row["worker_id"], row["result"]) == ("done", "new", '{"from": "new"}')
@@ -114,11 +96,7 @@ async def test_two_workers_finishing_one_job_together_are_each_held_to_their_own
 async def test_a_completion_that_cannot_be_written_fails_only_its_own_caller(
     database_url: str,
 ) -> None:
-    pool = await create_pool(database_url, min_size=1, max_size=2)
-    store = JobStore(pool)
-    queue = QueueService(store, EventHub(lambda: asyncpg.connect(database_url), store))
-    queue.start()
-    try:
+    async with started_queue(database_url) as (queue, pool):
         await queue.enqueue([NewJob(kind="echo") for _ in range(4)])
         jobs = await queue.claim(ClaimRequest(worker_id="w", kinds=["echo"], max_jobs=4))
 
@@ -143,9 +121,6 @@ async def test_a_completion_that_cannot_be_written_fails_only_its_own_caller(
             return_exceptions=True,
         )
         statuses = dict(await pool.fetch("SELECT id, status FROM jobs"))
-    finally:
-        await queue.stop()
-        await pool.close()
     assert isinstance(outcomes[1], InvalidInput)  # a 422 naming the bad text
     assert isinstance(outcomes[2], JobNotFound)
     assert [outcomes[0], outcomes[3], outcomes[4]] == ["done"] * 3
