@@ -160,9 +160,9 @@ class QueueService:
         self._claims = SharedClaims(store, hub)
 
     def start(self) -> list[asyncio.Task[None]]:
-        """From now on single submissions (no idempotency key), single completions and claims of
-        one worker that come while one of their kind is in flight share the next statement,
-        commit and NOTIFY. Returns the tasks that write them (for the process to watch)."""
+        """From now on single submissions (no idempotency key), single completions and one
+        worker's one-job claims that come while one of their kind is in flight share the next
+        statement. Returns the tasks that write them (for the process to watch)."""
         self._claims.start()
         return [self._inserts.shared.start(), self._completions.shared.start()]
 
